@@ -1,0 +1,104 @@
+package mirror
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+func (m *Mirror) serveBlob(w http.ResponseWriter, r *http.Request, rt route) {
+	if f, err := m.opts.Store.Open(rt.digest); err == nil {
+		noteCache(w, "hit")
+		serveFile(w, r, rt.digest, f)
+		return
+	}
+	noteCache(w, "miss")
+	if r.Method == http.MethodHead {
+		m.headUpstreamBlob(w, r, rt)
+		return
+	}
+	m.serveFill(w, r, rt)
+}
+
+// serveFile serves committed content; http.ServeContent brings Range,
+// HEAD and If-None-Match, and sendfile for the bytes.
+func serveFile(w http.ResponseWriter, r *http.Request, d v1.Hash, f *os.File) {
+	defer f.Close()
+	setBlobHeaders(w.Header(), d)
+	http.ServeContent(w, r, "", time.Time{}, f)
+}
+
+func setBlobHeaders(h http.Header, d v1.Hash) {
+	h.Set("Content-Type", "application/octet-stream")
+	h.Set("Docker-Content-Digest", d.String())
+	h.Set("ETag", `"`+d.String()+`"`)
+}
+
+// headUpstreamBlob answers a HEAD for a blob not yet cached by asking
+// upstream, without downloading it: clients HEAD to check existence.
+func (m *Mirror) headUpstreamBlob(w http.ResponseWriter, r *http.Request, rt route) {
+	size, err := m.opts.Upstream.BlobSize(r.Context(), rt.repo, rt.digest)
+	if err != nil {
+		writeError(w, err, errBlobUnknown)
+		return
+	}
+	setBlobHeaders(w.Header(), rt.digest)
+	if size >= 0 {
+		w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	}
+	w.WriteHeader(http.StatusOK)
+}
+
+// serveFill streams a blob while it is being downloaded. The client follows
+// the fill's temp file; it never talks to upstream itself, so leaving early
+// cannot hurt the fill or the other clients.
+func (m *Mirror) serveFill(w http.ResponseWriter, r *http.Request, rt route) {
+	f := m.fills.join(rt.repo, rt.digest)
+	defer f.release()
+	size, err := f.wait(r.Context())
+	if err != nil {
+		writeError(w, err, errBlobUnknown)
+		return
+	}
+	setBlobHeaders(w.Header(), rt.digest)
+	if size >= 0 {
+		w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+	}
+	w.WriteHeader(http.StatusOK)
+	if err := copyFlushing(w, f.follow(r.Context())); errors.Is(err, errFillFailed) {
+		// Bytes already went out under a 200: only a broken connection
+		// tells the client the blob is not whole.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
+
+// copyFlushing sends what the fill has as soon as it has it: a follower
+// must see bytes while upstream is still sending, not when a buffer fills.
+func copyFlushing(w http.ResponseWriter, src io.Reader) error {
+	bp := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(bp)
+	rc := http.NewResponseController(w)
+	for {
+		n, err := src.Read(*bp)
+		if n > 0 {
+			if _, werr := w.Write((*bp)[:n]); werr != nil {
+				return werr
+			}
+			rc.Flush()
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}

@@ -1,0 +1,206 @@
+package mirror
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// errFillFailed marks a fill that broke after it had started: its readers
+// must abort rather than end short.
+var errFillFailed = errors.New("fill failed")
+
+// fills runs at most one upstream download per digest. Every client asking
+// for a digest that is being downloaded joins that download's fill.
+type fills struct {
+	store   Store
+	up      Upstream
+	timeout time.Duration
+	log     *slog.Logger
+
+	mu     sync.Mutex
+	active map[v1.Hash]*fill
+}
+
+func newFills(s Store, up Upstream, timeout time.Duration, log *slog.Logger) *fills {
+	return &fills{store: s, up: up, timeout: timeout, log: log, active: map[v1.Hash]*fill{}}
+}
+
+// join returns the fill for d, starting one if none is running. The caller
+// must release it.
+func (fs *fills) join(repo string, d v1.Hash) *fill {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	if f, ok := fs.active[d]; ok {
+		f.acquire()
+		return f
+	}
+	f := newFill(d)
+	f.refs = 2 // the caller and the download
+	fs.active[d] = f
+	go fs.run(f, repo)
+	return f
+}
+
+// run downloads on a context of its own: the fill belongs to no request,
+// so no client leaving can cancel it.
+func (fs *fills) run(f *fill, repo string) {
+	ctx, cancel := context.WithTimeout(context.Background(), fs.timeout)
+	defer cancel()
+	err := fs.download(ctx, f, repo)
+	if err != nil {
+		fs.log.Warn("blob download failed", "repo", repo, "digest", f.digest, "error", err)
+	}
+	// Forget before finishing: once readers learn the outcome, a new
+	// request must find the committed blob or start a fresh fill.
+	fs.mu.Lock()
+	delete(fs.active, f.digest)
+	fs.mu.Unlock()
+	f.finish(err)
+	f.release()
+}
+
+func (fs *fills) download(ctx context.Context, f *fill, repo string) error {
+	// Re-check inside the flight: the blob may have been committed between
+	// the caller's cache miss and this fill's start.
+	if file, err := fs.store.Open(f.digest); err == nil {
+		return f.adopt(file)
+	}
+	body, size, err := fs.up.Blob(ctx, repo, f.digest, 0)
+	if err != nil {
+		return err
+	}
+	defer body.Close()
+	p, err := fs.store.Create(f.digest, size, "")
+	if err != nil {
+		return err
+	}
+	f.start(p.File(), size, p.Close)
+	if err := f.copyFrom(p, body); err != nil {
+		p.Abort()
+		return err
+	}
+	return p.Commit()
+}
+
+// fill is one download in progress. Readers follow its temp file through a
+// shared descriptor (ReadAt only), which stays valid after the commit
+// renames the file and is closed when the last reader lets go.
+type fill struct {
+	digest v1.Hash
+	ready  chan struct{} // closed when size is known or the fill failed early
+
+	mu      sync.Mutex
+	grew    *sync.Cond
+	file    *os.File
+	close   func() error
+	size    int64 // -1 when upstream did not say
+	written int64
+	done    bool
+	err     error
+	refs    int
+}
+
+func newFill(d v1.Hash) *fill {
+	f := &fill{digest: d, ready: make(chan struct{}), size: -1}
+	f.grew = sync.NewCond(&f.mu)
+	return f
+}
+
+func (f *fill) acquire() {
+	f.mu.Lock()
+	f.refs++
+	f.mu.Unlock()
+}
+
+func (f *fill) release() {
+	f.mu.Lock()
+	f.refs--
+	last := f.refs == 0 && f.close != nil
+	f.mu.Unlock()
+	if last {
+		f.close()
+	}
+}
+
+func (f *fill) start(file *os.File, size int64, closer func() error) {
+	f.mu.Lock()
+	f.file, f.size, f.close = file, size, closer
+	f.mu.Unlock()
+	close(f.ready)
+}
+
+// adopt serves an already committed file through the fill.
+func (f *fill) adopt(file *os.File) error {
+	fi, err := file.Stat()
+	if err != nil {
+		file.Close()
+		return err
+	}
+	f.start(file, fi.Size(), file.Close)
+	f.advance(fi.Size())
+	return nil
+}
+
+func (f *fill) advance(n int64) {
+	f.mu.Lock()
+	f.written += n
+	f.mu.Unlock()
+	f.grew.Broadcast()
+}
+
+func (f *fill) finish(err error) {
+	f.mu.Lock()
+	f.done, f.err = true, err
+	started := f.file != nil
+	f.mu.Unlock()
+	if !started {
+		close(f.ready)
+	}
+	f.grew.Broadcast()
+}
+
+// wait blocks until the fill knows the blob's size, and returns it; or
+// returns the error that ended the fill before it started.
+func (f *fill) wait(ctx context.Context) (int64, error) {
+	select {
+	case <-f.ready:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.file == nil {
+		return 0, f.err
+	}
+	return f.size, nil
+}
+
+// copyFrom moves the upstream body into the pending file, waking readers
+// after every chunk.
+func (f *fill) copyFrom(dst io.Writer, body io.Reader) error {
+	bp := copyBuffers.Get().(*[]byte)
+	defer copyBuffers.Put(bp)
+	for {
+		n, err := body.Read(*bp)
+		if n > 0 {
+			if _, werr := dst.Write((*bp)[:n]); werr != nil {
+				return werr
+			}
+			f.advance(int64(n))
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("reading upstream body: %w", err)
+		}
+	}
+}

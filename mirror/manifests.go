@@ -1,0 +1,133 @@
+package mirror
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/upstream"
+)
+
+// manifestTimeout bounds one upstream manifest fetch; it runs detached from
+// the client because other clients may be waiting on the same fetch.
+const manifestTimeout = 60 * time.Second
+
+// manifest is what the mirror serves for a manifest request.
+type manifest struct {
+	body      []byte
+	mediaType string
+	digest    string
+	cache     string // hit, miss or stale
+}
+
+func (m *Mirror) serveManifest(w http.ResponseWriter, r *http.Request, rt route) {
+	man, err := m.resolveManifest(r.Context(), rt, acceptedTypes(r))
+	if err != nil {
+		writeError(w, err, errManifestUnknown)
+		return
+	}
+	noteCache(w, man.cache)
+	h := w.Header()
+	h.Set("Content-Type", man.mediaType)
+	h.Set("Docker-Content-Digest", man.digest)
+	h.Set("ETag", `"`+man.digest+`"`)
+	if man.cache == "stale" {
+		h.Set("Warning", `110 - "stale"`)
+	}
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(man.body))
+}
+
+func (m *Mirror) resolveManifest(ctx context.Context, rt route, accept []string) (*manifest, error) {
+	if rt.ref.isDigest() {
+		return m.manifestByDigest(ctx, rt, accept)
+	}
+	return m.manifestByTag(ctx, rt, accept)
+}
+
+// manifestByDigest never asks upstream once the digest is cached: content
+// under a digest cannot change.
+func (m *Mirror) manifestByDigest(ctx context.Context, rt route, accept []string) (*manifest, error) {
+	if man, ok := m.cachedManifest(rt.ref.digest.String()); ok {
+		return man, nil
+	}
+	return m.fetchManifest(ctx, rt, accept)
+}
+
+// manifestByTag serves a fresh tag from the cache. An expired or unknown one
+// is fetched again; if upstream cannot answer, the last known answer is
+// served stale rather than failing the pull.
+func (m *Mirror) manifestByTag(ctx context.Context, rt route, accept []string) (*manifest, error) {
+	t, err := m.opts.Store.Tag(m.opts.UpstreamHost, rt.repo, rt.ref.tag)
+	known := err == nil && acceptable(t.MediaType, accept)
+	if known && time.Since(t.FetchedAt) < m.opts.TagTTL {
+		if man, ok := m.cachedManifest(t.Digest.String()); ok {
+			return man, nil
+		}
+	}
+	man, err := m.fetchManifest(ctx, rt, accept)
+	if err != nil && known && servableStale(err) {
+		if stale, ok := m.cachedManifest(t.Digest.String()); ok {
+			stale.cache = "stale"
+			m.log.Warn("serving stale manifest", "repo", rt.repo, "tag", rt.ref.tag, "error", err)
+			return stale, nil
+		}
+	}
+	return man, err
+}
+
+func (m *Mirror) cachedManifest(digest string) (*manifest, bool) {
+	d, err := parseDigest(digest)
+	if err != nil {
+		return nil, false
+	}
+	body, meta, err := m.opts.Store.ReadAll(d)
+	if err != nil {
+		return nil, false
+	}
+	return &manifest{body: body, mediaType: meta.MediaType, digest: digest, cache: "hit"}, true
+}
+
+// fetchManifest asks upstream once for everyone asking the same question at
+// the same moment, and caches the answer by digest (and the tag with it).
+func (m *Mirror) fetchManifest(ctx context.Context, rt route, accept []string) (*manifest, error) {
+	key := rt.repo + "@" + rt.ref.String() + "|" + strings.Join(accept, ",")
+	v, err, _ := m.manifests.Do(key, func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), manifestTimeout)
+		defer cancel()
+		got, err := m.opts.Upstream.Manifest(ctx, rt.repo, rt.ref.String(), accept)
+		if err != nil {
+			return nil, err
+		}
+		return got, m.remember(rt, got)
+	})
+	if err != nil {
+		return nil, err
+	}
+	got := v.(*upstream.Manifest)
+	return &manifest{body: got.Body, mediaType: got.MediaType, digest: got.Digest.String(), cache: "miss"}, nil
+}
+
+func (m *Mirror) remember(rt route, got *upstream.Manifest) error {
+	if err := m.opts.Store.Put(got.Digest, got.MediaType, got.Body); err != nil {
+		return err
+	}
+	if rt.ref.isDigest() {
+		return nil
+	}
+	return m.opts.Store.SetTag(m.opts.UpstreamHost, rt.repo, rt.ref.tag, cache.Tag{
+		Digest: got.Digest, MediaType: got.MediaType, FetchedAt: time.Now().UTC(),
+	})
+}
+
+// servableStale says an upstream failure is an outage or a rate limit, when
+// serving the last known answer beats failing, rather than a definite "no".
+func servableStale(err error) bool {
+	switch classify(err, errManifestUnknown).status {
+	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		return true
+	}
+	return false
+}

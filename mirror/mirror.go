@@ -1,0 +1,117 @@
+package mirror
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/upstream"
+)
+
+// Upstream is what the mirror needs of a remote registry.
+type Upstream interface {
+	Manifest(ctx context.Context, repo, ref string, accept []string) (*upstream.Manifest, error)
+	Blob(ctx context.Context, repo string, d v1.Hash, offset int64) (io.ReadCloser, int64, error)
+	BlobSize(ctx context.Context, repo string, d v1.Hash) (int64, error)
+	Tags(ctx context.Context, repo string, query url.Values) (*upstream.TagList, error)
+}
+
+// Store is what the mirror needs of the cache.
+type Store interface {
+	Open(d v1.Hash) (*os.File, error)
+	ReadAll(d v1.Hash) ([]byte, cache.Meta, error)
+	Put(d v1.Hash, mediaType string, body []byte) error
+	Create(d v1.Hash, size int64, mediaType string) (*cache.Pending, error)
+	Tag(upstream, repo, tag string) (cache.Tag, error)
+	SetTag(upstream, repo, tag string, t cache.Tag) error
+}
+
+// Options configure a Mirror.
+type Options struct {
+	Store    Store
+	Upstream Upstream
+	// UpstreamHost is the registry clients think they talk to ("docker.io"):
+	// the namespace tags are cached under and the one ?ns= value accepted.
+	UpstreamHost string
+	// TagTTL is how long a tag is served from cache without asking upstream.
+	TagTTL time.Duration
+	// FillTimeout bounds one upstream blob download.
+	FillTimeout time.Duration
+	Log         *slog.Logger
+}
+
+// Mirror is the registry API handler.
+type Mirror struct {
+	opts      Options
+	log       *slog.Logger
+	fills     *fills
+	manifests singleflight.Group
+}
+
+// New returns the API handler.
+func New(o Options) *Mirror {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.UpstreamHost == "" {
+		o.UpstreamHost = "docker.io"
+	}
+	if o.FillTimeout <= 0 {
+		o.FillTimeout = time.Hour
+	}
+	return &Mirror{
+		opts:  o,
+		log:   o.Log,
+		fills: newFills(o.Store, o.Upstream, o.FillTimeout, o.Log),
+	}
+}
+
+// Handler wraps the API with the access log.
+func (m *Mirror) Handler() http.Handler { return accessLog(m.log, m) }
+
+func (m *Mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+	rt, err := m.route(r)
+	setRouteName(w, rt.kind)
+	if err != nil {
+		writeError(w, err, errNotFound)
+		return
+	}
+	switch rt.kind {
+	case routeBase:
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte("{}"))
+	case routeManifest:
+		m.serveManifest(w, r, rt)
+	case routeBlob:
+		m.serveBlob(w, r, rt)
+	case routeTags:
+		m.serveTags(w, r, rt)
+	}
+}
+
+// route parses the request and refuses what the mirror never does.
+func (m *Mirror) route(r *http.Request) (route, error) {
+	rt, err := parseRoute(r)
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return rt, errWriteRejected
+	}
+	if err != nil {
+		return rt, err
+	}
+	if rt.kind == routeUpload {
+		return rt, errWriteRejected
+	}
+	if ns := r.URL.Query().Get("ns"); ns != "" && ns != m.opts.UpstreamHost {
+		return rt, apiErr(errNameUnknown, "registry %q is not mirrored here", ns)
+	}
+	return rt, nil
+}

@@ -1,0 +1,64 @@
+package mirror
+
+import (
+	"regexp"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// The distribution spec's grammar for repository names and tags.
+var (
+	nameComponent = `[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*`
+	repoPattern   = regexp.MustCompile(`^` + nameComponent + `(?:/` + nameComponent + `)*$`)
+	tagPattern    = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
+)
+
+const maxNameLength = 255
+
+// normalizeName validates a repository name and maps a single-component
+// name to library/<name>, as Docker Hub does for official images.
+func normalizeName(name string) (string, error) {
+	if len(name) > maxNameLength || !repoPattern.MatchString(name) {
+		return "", apiErr(errNameInvalid, "invalid repository name %q", name)
+	}
+	if !strings.Contains(name, "/") {
+		name = "library/" + name
+	}
+	return name, nil
+}
+
+// reference is a manifest reference: a tag or a digest.
+type reference struct {
+	tag    string
+	digest v1.Hash
+}
+
+func (r reference) isDigest() bool { return r.tag == "" }
+
+func (r reference) String() string {
+	if r.isDigest() {
+		return r.digest.String()
+	}
+	return r.tag
+}
+
+func parseReference(ref string) (reference, error) {
+	if strings.Contains(ref, ":") {
+		d, err := parseDigest(ref)
+		return reference{digest: d}, err
+	}
+	if !tagPattern.MatchString(ref) {
+		return reference{}, apiErr(errTagInvalid, "invalid tag %q", ref)
+	}
+	return reference{tag: ref}, nil
+}
+
+// parseDigest accepts only sha256, the one algorithm the cache can verify.
+func parseDigest(s string) (v1.Hash, error) {
+	d, err := v1.NewHash(s)
+	if err != nil || d.Algorithm != "sha256" {
+		return v1.Hash{}, apiErr(errDigestInvalid, "invalid digest %q", s)
+	}
+	return d, nil
+}

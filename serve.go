@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/mirror"
+	"github.com/hubmirror/hubmirror/upstream"
+)
+
+// shutdownGrace is how long in-flight streams may finish after SIGTERM.
+const shutdownGrace = 30 * time.Second
+
+func serveCommand() *cli.Command {
+	return &cli.Command{
+		Name:   "serve",
+		Usage:  "serve the registry API, filling the cache from upstream",
+		Flags:  serveFlags(),
+		Action: serve,
+	}
+}
+
+func serveFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "listen", Value: ":5000", EnvVars: env("LISTEN"), Usage: "address to serve the registry API on"},
+		&cli.StringFlag{Name: "data-dir", Value: "data", EnvVars: env("DATA_DIR"), Usage: "where the cache and its index live"},
+		&cli.StringFlag{Name: "upstream", Value: "https://registry-1.docker.io", EnvVars: env("UPSTREAM"), Usage: "URL of the registry to mirror (Docker Hub by default)"},
+		&cli.StringFlag{Name: "upstream-username", EnvVars: env("UPSTREAM_USERNAME"), Usage: "upstream account, for higher rate limits and private repositories"},
+		&cli.StringFlag{Name: "upstream-password", EnvVars: env("UPSTREAM_PASSWORD"), Usage: "upstream password or access token (prefer the env var: flags show in ps)"},
+		&cli.BoolFlag{Name: "upstream-allow-private", EnvVars: env("UPSTREAM_ALLOW_PRIVATE"), Usage: "let upstream send the mirror to token realms and blob redirects on private IP addresses (a LAN registry)"},
+		&cli.DurationFlag{Name: "tag-ttl", Value: 5 * time.Minute, EnvVars: env("TAG_TTL"), Usage: "how long a tag is served from cache before asking upstream again"},
+		&cli.DurationFlag{Name: "fill-timeout", Value: time.Hour, EnvVars: env("FILL_TIMEOUT"), Usage: "longest one upstream blob download may take"},
+		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
+	}
+}
+
+func env(name string) []string { return []string{"HUBMIRROR_" + name} }
+
+func serve(c *cli.Context) error {
+	log, err := newLogger(c.String("log-level"))
+	if err != nil {
+		return err
+	}
+	store, err := cache.Open(c.String("data-dir"), log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	up, err := upstream.New(upstream.Options{
+		URL:                  c.String("upstream"),
+		Username:             c.String("upstream-username"),
+		Password:             c.String("upstream-password"),
+		AllowPrivateNetworks: c.Bool("upstream-allow-private"),
+		UserAgent:            "hubmirror/" + version(),
+		Log:                  log,
+	})
+	if err != nil {
+		return err
+	}
+	m := mirror.New(mirror.Options{
+		Store:       store,
+		Upstream:    up,
+		TagTTL:      c.Duration("tag-ttl"),
+		FillTimeout: c.Duration("fill-timeout"),
+		Log:         log,
+	})
+	return run(c.Context, c.String("listen"), m.Handler(), log)
+}
+
+// run serves until SIGINT or SIGTERM, then lets in-flight requests finish.
+func run(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := newServer(h)
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		log.Info("serving registry API", "addr", ln.Addr().String())
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	return g.Wait()
+}
+
+// newServer bounds what a client can hold open without sending anything,
+// but sets no write timeout: a large layer to a slow client takes minutes.
+func newServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+}
+
+func newLogger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, err
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
+}

@@ -1,0 +1,180 @@
+package upstream
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Options configure one upstream registry.
+type Options struct {
+	// URL is where the registry's API lives, e.g. https://registry-1.docker.io.
+	URL string
+	// Username and Password, when set, are exchanged for tokens at the realm.
+	Username, Password string
+	// AllowPrivateNetworks lets the registry send the mirror to token realms
+	// and redirect targets on private addresses (a LAN registry whose blobs
+	// live on LAN storage). Off by default: see hostPolicy.
+	AllowPrivateNetworks bool
+	// UserAgent names the mirror to the registry.
+	UserAgent string
+	Log       *slog.Logger
+}
+
+// Client talks to one upstream registry. It is safe for concurrent use and
+// meant to live as long as the process, so its tokens and connections are
+// shared by every request.
+type Client struct {
+	base      *url.URL
+	username  string
+	password  string
+	userAgent string
+	policy    hostPolicy
+	http      *http.Client
+	tokens    *tokens
+	log       *slog.Logger
+}
+
+// New returns a client for the registry at o.URL.
+func New(o Options) (*Client, error) {
+	base, err := url.Parse(o.URL)
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("upstream URL %q: want http(s)://host[:port]", o.URL)
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	c := &Client{
+		base:      base,
+		username:  o.Username,
+		password:  o.Password,
+		userAgent: o.UserAgent,
+		policy:    hostPolicy{registryHost: base.Host, allowPrivate: o.AllowPrivateNetworks},
+		log:       o.Log,
+	}
+	c.http = &http.Client{Transport: newTransport(), CheckRedirect: c.policy.checkRedirect}
+	c.tokens = newTokens(c.fetchToken)
+	return c, nil
+}
+
+// newTransport is tuned for a few hosts and long bodies: many idle
+// connections per host (every blob of an image is fetched in parallel), and
+// timeouts on connecting and on waiting for headers but none on a body,
+// which may take minutes for a large layer.
+func newTransport() *http.Transport {
+	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+	return &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           dialer.DialContext,
+		ForceAttemptHTTP2:     true,
+		MaxIdleConns:          128,
+		MaxIdleConnsPerHost:   32,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 60 * time.Second,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// do sends an authenticated request for repo's content. On a 401 it learns
+// the challenge, gets a token for the repository's pull scope and tries once
+// more. The caller owns the response body.
+func (c *Client) do(ctx context.Context, method, repo, path string, hdr http.Header) (*http.Response, error) {
+	return c.doQuery(ctx, method, repo, path, nil, hdr)
+}
+
+func (c *Client) doQuery(ctx context.Context, method, repo, path string, query url.Values, hdr http.Header) (*http.Response, error) {
+	u := c.base.JoinPath(path)
+	u.RawQuery = query.Encode()
+	scope := "repository:" + repo + ":pull"
+	auth, err := c.tokens.get(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.send(ctx, method, u, hdr, c.authHeader(auth))
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	ch, ok := parseChallenge(resp.Header)
+	if !ok {
+		return resp, nil
+	}
+	retry, err := c.answer(ctx, ch, scope, auth)
+	if err != nil || retry == "" {
+		resp.Body.Close()
+		return nil, orStatus(err, resp)
+	}
+	drain(resp)
+	return c.send(ctx, method, u, hdr, retry)
+}
+
+// answer returns the Authorization header to retry with, or "" when the
+// challenge cannot be met (Basic without credentials).
+func (c *Client) answer(ctx context.Context, ch challenge, scope, rejected string) (string, error) {
+	switch ch.scheme {
+	case "bearer":
+		tok, err := c.tokens.refresh(ctx, scope, ch, rejected)
+		return c.authHeader(tok), err
+	case "basic":
+		if c.username == "" {
+			return "", nil
+		}
+		req := http.Request{Header: http.Header{}}
+		req.SetBasicAuth(c.username, c.password)
+		return req.Header.Get("Authorization"), nil
+	}
+	return "", nil
+}
+
+func (c *Client) authHeader(tok string) string {
+	if tok == "" {
+		return ""
+	}
+	return "Bearer " + tok
+}
+
+func (c *Client) send(ctx context.Context, method string, u *url.URL, hdr http.Header, auth string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	req.Header.Set("User-Agent", c.userAgent)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, unreachable(err)
+	}
+	return resp, nil
+}
+
+func unreachable(err error) error {
+	if errorsIsRefused(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", ErrUnreachable, err)
+}
+
+// orStatus reports a failed challenge: the exchange's own error if there was
+// one, else the 401 itself.
+func orStatus(err error, resp *http.Response) error {
+	if err != nil {
+		return err
+	}
+	return &StatusError{StatusCode: resp.StatusCode, Method: resp.Request.Method, URL: redactedURL(resp.Request)}
+}
+
+// drain reads a little of a body we discard, so its connection can be reused.
+func drain(resp *http.Response) {
+	io.CopyN(io.Discard, resp.Body, 4<<10)
+	resp.Body.Close()
+}

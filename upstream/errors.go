@@ -1,0 +1,111 @@
+package upstream
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+var (
+	// ErrUnreachable wraps connection failures and timeouts: the upstream
+	// could not be asked at all.
+	ErrUnreachable = errors.New("upstream unreachable")
+	// ErrDigestMismatch says upstream sent content that is not what it named.
+	ErrDigestMismatch = errors.New("upstream content does not match its digest")
+	// ErrRefusedHost says upstream pointed us at a host our policy refuses
+	// (a private address other than the registry's own, see AllowPrivateNetworks).
+	ErrRefusedHost = errors.New("upstream pointed at a refused host")
+	// ErrTooLarge says a manifest exceeded MaxManifestSize.
+	ErrTooLarge = errors.New("upstream manifest too large")
+)
+
+// StatusError is an upstream answer other than success, with the OCI error
+// codes its body carried.
+type StatusError struct {
+	StatusCode int
+	Codes      []string
+	RetryAfter time.Duration
+	Method     string
+	URL        string
+}
+
+func (e *StatusError) Error() string {
+	return fmt.Sprintf("upstream %s %s: %d %v", e.Method, e.URL, e.StatusCode, e.Codes)
+}
+
+// HasCode says whether the registry named this OCI error code.
+func (e *StatusError) HasCode(code string) bool {
+	for _, c := range e.Codes {
+		if c == code {
+			return true
+		}
+	}
+	return false
+}
+
+// checkResponse turns an unsuccessful response into a *StatusError, reading
+// (a bounded part of) its body; it closes the body in that case.
+func checkResponse(resp *http.Response, ok ...int) error {
+	for _, code := range ok {
+		if resp.StatusCode == code {
+			return nil
+		}
+	}
+	defer resp.Body.Close()
+	e := &StatusError{
+		StatusCode: resp.StatusCode,
+		Method:     resp.Request.Method,
+		URL:        redactedURL(resp.Request),
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After")),
+	}
+	var body struct {
+		Errors []struct{ Code string } `json:"errors"`
+	}
+	if json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&body) == nil {
+		for _, x := range body.Errors {
+			e.Codes = append(e.Codes, x.Code)
+		}
+	}
+	return e
+}
+
+// redactedURL drops the query, which on a CDN carries a signature.
+func redactedURL(r *http.Request) string {
+	u := *r.URL
+	u.RawQuery = ""
+	return u.String()
+}
+
+func parseRetryAfter(v string) time.Duration {
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil && secs >= 0 {
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return max(time.Until(t), 0)
+	}
+	return 0
+}
+
+// IsNotFound says upstream does not have the thing or will not show it to us.
+// Docker Hub answers 401 for a repository that is missing or private, so a
+// 401 that survives a fresh token means "not found" to the client.
+func IsNotFound(err error) bool {
+	var se *StatusError
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.StatusCode {
+	case http.StatusNotFound, http.StatusUnauthorized, http.StatusForbidden:
+		return true
+	}
+	return false
+}
+
+func errorsIsRefused(err error) bool { return errors.Is(err, ErrRefusedHost) }

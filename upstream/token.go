@@ -1,0 +1,152 @@
+package upstream
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+)
+
+// tokenTimeout bounds a token exchange, which runs detached from the
+// request that asked for it because other requests may be waiting on it.
+const tokenTimeout = 30 * time.Second
+
+// token is a bearer token for one scope, with the time it stops being used.
+type token struct {
+	value   string
+	renewAt time.Time
+}
+
+// tokens caches one bearer token per scope for the whole process, so every
+// client pulling library/alpine shares one token until it expires, and
+// concurrent refreshes of a scope make one request to the realm.
+type tokens struct {
+	fetch func(ctx context.Context, c challenge, scope string) (token, error)
+
+	mu      sync.Mutex
+	realm   *challenge // learnt from the registry's first Bearer challenge
+	byScope map[string]token
+	flight  singleflight.Group
+}
+
+func newTokens(fetch func(context.Context, challenge, string) (token, error)) *tokens {
+	return &tokens{fetch: fetch, byScope: map[string]token{}}
+}
+
+// get returns a live token for scope, fetching one ahead of the first 401
+// once the realm is known. It returns "" while the realm is unknown.
+func (t *tokens) get(ctx context.Context, scope string) (string, error) {
+	t.mu.Lock()
+	tok, ok := t.byScope[scope]
+	realm := t.realm
+	t.mu.Unlock()
+	if ok && time.Now().Before(tok.renewAt) {
+		return tok.value, nil
+	}
+	if realm == nil {
+		return "", nil
+	}
+	return t.refresh(ctx, scope, *realm, tok.value)
+}
+
+// refresh replaces the token for scope that the registry rejected (or that
+// expired). Callers that arrive while another caller's exchange is under
+// way, or after it finished, share its result instead of asking again.
+func (t *tokens) refresh(ctx context.Context, scope string, c challenge, rejected string) (string, error) {
+	t.mu.Lock()
+	t.realm = &c
+	t.mu.Unlock()
+	v, err, _ := t.flight.Do(scope, func() (any, error) {
+		t.mu.Lock()
+		cur, ok := t.byScope[scope]
+		t.mu.Unlock()
+		if ok && cur.value != rejected && time.Now().Before(cur.renewAt) {
+			return cur.value, nil
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tokenTimeout)
+		defer cancel()
+		tok, err := t.fetch(ctx, c, scope)
+		if err != nil {
+			return "", err
+		}
+		t.mu.Lock()
+		t.byScope[scope] = tok
+		t.mu.Unlock()
+		return tok.value, nil
+	})
+	return v.(string), err
+}
+
+// fetchToken asks the realm for a pull token, sending Basic credentials
+// (if configured) to the realm and nowhere else.
+func (c *Client) fetchToken(ctx context.Context, ch challenge, scope string) (token, error) {
+	u, err := c.realmURL(ch)
+	if err != nil {
+		return token{}, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return token{}, err
+	}
+	q := req.URL.Query()
+	if svc := ch.params["service"]; svc != "" {
+		q.Set("service", svc)
+	}
+	q.Set("scope", scope)
+	req.URL.RawQuery = q.Encode()
+	if c.username != "" {
+		req.SetBasicAuth(c.username, c.password)
+	}
+	req.Header.Set("User-Agent", c.userAgent)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return token{}, fmt.Errorf("%w: token: %v", ErrUnreachable, err)
+	}
+	if err := checkResponse(resp, http.StatusOK); err != nil {
+		return token{}, err
+	}
+	defer resp.Body.Close()
+	return decodeToken(resp.Body)
+}
+
+func (c *Client) realmURL(ch challenge) (*url.URL, error) {
+	u, err := url.Parse(ch.params["realm"])
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("upstream: bad token realm %q", ch.params["realm"])
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && c.base.Scheme == "http") {
+		return nil, fmt.Errorf("%w: realm %s is not https", ErrRefusedHost, u.Redacted())
+	}
+	return u, c.policy.check(u)
+}
+
+func decodeToken(r io.Reader) (token, error) {
+	var body struct {
+		Token       string `json:"token"`
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int    `json:"expires_in"`
+	}
+	if err := json.NewDecoder(io.LimitReader(r, 64<<10)).Decode(&body); err != nil {
+		return token{}, fmt.Errorf("upstream: decoding token: %w", err)
+	}
+	v := body.Token
+	if v == "" {
+		v = body.AccessToken
+	}
+	if v == "" {
+		return token{}, fmt.Errorf("upstream: token endpoint returned no token")
+	}
+	// The token spec's default lifetime is 60 s. Renew at 90% of it so a
+	// request never sets off with a token that dies in flight.
+	life := time.Duration(body.ExpiresIn) * time.Second
+	if life <= 0 {
+		life = 60 * time.Second
+	}
+	return token{value: v, renewAt: time.Now().Add(life * 9 / 10)}, nil
+}
