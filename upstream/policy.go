@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -32,7 +33,7 @@ func (p hostPolicy) check(u *url.URL) error {
 // isPrivateLiteral reports whether host is an IP literal for an internal
 // address. Numeric spellings that net/netip rejects ("127.1", "0x7f000001")
 // can still reach such an address through the system resolver, so any host
-// made only of digits, dots and hex markers counts as internal.
+// that reads as inet_aton numbers counts as internal.
 func isPrivateLiteral(host string) bool {
 	addr, err := netip.ParseAddr(strings.Split(host, "%")[0])
 	if err != nil {
@@ -44,11 +45,16 @@ func isPrivateLiteral(host string) bool {
 }
 
 func looksNumeric(host string) bool {
-	host = strings.ToLower(host)
-	if host == "" || strings.Trim(host, "0123456789.x") != "" {
+	parts := strings.Split(host, ".")
+	if len(parts) > 4 {
 		return false
 	}
-	return strings.ContainsAny(host, "0123456789")
+	for _, p := range parts {
+		if _, err := strconv.ParseUint(p, 0, 32); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 // checkRedirect follows a registry's redirect (Docker Hub sends blob GETs to

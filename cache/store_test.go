@@ -1,0 +1,187 @@
+package cache
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+func digestOf(b []byte) v1.Hash {
+	return v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(b))}
+}
+
+func openStore(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestPutThenReadBack(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	body := []byte(`{"schemaVersion":2}`)
+	d := digestOf(body)
+	if err := s.Put(d, "application/vnd.oci.image.manifest.v1+json", body); err != nil {
+		t.Fatal(err)
+	}
+	got, meta, err := s.ReadAll(d)
+	if err != nil || !bytes.Equal(got, body) {
+		t.Fatalf("ReadAll = %q, %v", got, err)
+	}
+	if meta.Size != int64(len(body)) || meta.MediaType != "application/vnd.oci.image.manifest.v1+json" {
+		t.Errorf("meta = %+v", meta)
+	}
+	f, err := s.Open(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if b, _ := io.ReadAll(f); !bytes.Equal(b, body) {
+		t.Errorf("Open read %q", b)
+	}
+	if want := filepath.Join(s.Dir(), "blobs", "sha256", d.Hex[:2], d.Hex); f.Name() != want {
+		t.Errorf("stored at %s, want %s", f.Name(), want)
+	}
+}
+
+func TestMissingContentIsNotFound(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	d := digestOf([]byte("never stored"))
+	if _, err := s.Open(d); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Open: %v, want ErrNotFound", err)
+	}
+	if _, _, err := s.ReadAll(d); !errors.Is(err, ErrNotFound) {
+		t.Errorf("ReadAll: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Tag("docker.io", "library/alpine", "latest"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Tag: %v, want ErrNotFound", err)
+	}
+}
+
+// Content that does not hash to its digest, or has the wrong length, must
+// never become visible, and must leave no temp file behind.
+func TestCommitRefusesCorruptContent(t *testing.T) {
+	good := bytes.Repeat([]byte("layer"), 1000)
+	d := digestOf(good)
+	flipped := bytes.Clone(good)
+	flipped[10] ^= 1
+	cases := map[string]struct {
+		size int64
+		body []byte
+	}{
+		"wrong bytes":          {int64(len(good)), flipped},
+		"short":                {int64(len(good)), good[:100]},
+		"unknown size, wrong":  {-1, flipped},
+		"longer than promised": {100, good},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := openStore(t, t.TempDir())
+			p, err := s.Create(d, tc.size, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			_, werr := p.Write(tc.body)
+			cerr := p.Commit()
+			if werr == nil && !errors.Is(cerr, ErrCorrupt) {
+				t.Fatalf("Commit = %v, want ErrCorrupt", cerr)
+			}
+			if werr != nil {
+				p.Abort()
+			}
+			if _, err := s.Open(d); !errors.Is(err, ErrNotFound) {
+				t.Errorf("corrupt content visible: %v", err)
+			}
+			assertNoTemps(t, s.Dir())
+		})
+	}
+}
+
+func TestTempFilesFromACrashAreRemovedAtOpen(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	p, err := s.Create(digestOf([]byte("x")), 1, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Write([]byte("half"[:1]))
+	p.Close() // the process "dies" here: no Commit, no Abort
+	s.Close()
+	openStore(t, dir)
+	assertNoTemps(t, dir)
+}
+
+func TestTagsAndContentSurviveRestart(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	body := []byte("manifest")
+	d := digestOf(body)
+	if err := s.Put(d, "application/vnd.docker.distribution.manifest.v2+json", body); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().UTC().Truncate(time.Second)
+	want := Tag{Digest: d, MediaType: "application/vnd.docker.distribution.manifest.v2+json", FetchedAt: at}
+	if err := s.SetTag("docker.io", "library/alpine", "3.20", want); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s = openStore(t, dir)
+	got, err := s.Tag("docker.io", "library/alpine", "3.20")
+	if err != nil || got.Digest != want.Digest || !got.FetchedAt.Equal(at) || got.MediaType != want.MediaType {
+		t.Fatalf("Tag after restart = %+v, %v; want %+v", got, err, want)
+	}
+	if _, err := s.Tag("ghcr.io", "library/alpine", "3.20"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("tags must be kept per upstream, got %v", err)
+	}
+	if b, _, err := s.ReadAll(d); err != nil || !bytes.Equal(b, body) {
+		t.Errorf("content after restart = %q, %v", b, err)
+	}
+}
+
+// A reader holding the pending file keeps reading after Commit renames it:
+// that is how fill followers finish their stream.
+func TestPendingFileReadableAcrossCommit(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	body := bytes.Repeat([]byte{7}, 4096)
+	d := digestOf(body)
+	p, err := s.Create(d, int64(len(body)), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Write(body); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, len(body))
+	if n, err := p.File().ReadAt(buf, 0); n != len(body) || !bytes.Equal(buf, body) {
+		t.Fatalf("ReadAt after commit: %d, %v", n, err)
+	}
+	assertNoTemps(t, s.Dir())
+}
+
+func assertNoTemps(t *testing.T, dir string) {
+	t.Helper()
+	left, err := os.ReadDir(filepath.Join(dir, "tmp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 0 {
+		t.Errorf("temp files left behind: %v", left)
+	}
+}
