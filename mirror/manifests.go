@@ -101,7 +101,7 @@ func (m *Mirror) fetchManifest(ctx context.Context, rt route, accept []string) (
 		if err != nil {
 			return nil, err
 		}
-		return got, m.remember(rt, got)
+		return got, m.remember(rt, got, acceptsIndex(accept))
 	})
 	if err != nil {
 		return nil, err
@@ -110,11 +110,15 @@ func (m *Mirror) fetchManifest(ctx context.Context, rt route, accept []string) (
 	return &manifest{body: got.Body, mediaType: got.MediaType, digest: got.Digest.String(), cache: "miss"}, nil
 }
 
-func (m *Mirror) remember(rt route, got *upstream.Manifest) error {
+// remember caches a fetched manifest, and what the tag resolves to. A client
+// that cannot take an index gets one platform's manifest in its place (Hub
+// converts); that answer is for that client only, so it must not become
+// what the tag means for everyone else.
+func (m *Mirror) remember(rt route, got *upstream.Manifest, tagWide bool) error {
 	if err := m.opts.Store.Put(got.Digest, got.MediaType, got.Body); err != nil {
 		return err
 	}
-	if rt.ref.isDigest() {
+	if rt.ref.isDigest() || !tagWide {
 		return nil
 	}
 	return m.opts.Store.SetTag(m.opts.UpstreamHost, rt.repo, rt.ref.tag, cache.Tag{

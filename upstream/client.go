@@ -58,7 +58,7 @@ func New(o Options) (*Client, error) {
 		log:       o.Log,
 	}
 	c.http = &http.Client{Transport: newTransport(), CheckRedirect: c.policy.checkRedirect}
-	c.tokens = newTokens(c.fetchToken)
+	c.tokens = newTokens(c.fetchToken, c.ping)
 	return c, nil
 }
 
@@ -79,6 +79,23 @@ func newTransport() *http.Transport {
 		ResponseHeaderTimeout: 60 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
+}
+
+// ping asks /v2/ how the registry wants to be authenticated.
+func (c *Client) ping(ctx context.Context) (*challenge, error) {
+	resp, err := c.send(ctx, http.MethodGet, c.base.JoinPath("/v2/"), nil, "")
+	if err != nil {
+		return nil, err
+	}
+	drain(resp)
+	if resp.StatusCode != http.StatusUnauthorized {
+		return nil, nil
+	}
+	ch, ok := parseChallenge(resp.Header)
+	if !ok {
+		return nil, nil
+	}
+	return &ch, nil
 }
 
 // do sends an authenticated request for repo's content. On a 401 it learns

@@ -28,31 +28,57 @@ type token struct {
 // concurrent refreshes of a scope make one request to the realm.
 type tokens struct {
 	fetch func(ctx context.Context, c challenge, scope string) (token, error)
+	ping  func(ctx context.Context) (*challenge, error)
 
 	mu      sync.Mutex
 	realm   *challenge // learnt from the registry's first Bearer challenge
+	pinged  bool       // the registry was asked for its challenge
 	byScope map[string]token
 	flight  singleflight.Group
 }
 
-func newTokens(fetch func(context.Context, challenge, string) (token, error)) *tokens {
-	return &tokens{fetch: fetch, byScope: map[string]token{}}
+func newTokens(fetch func(context.Context, challenge, string) (token, error), ping func(context.Context) (*challenge, error)) *tokens {
+	return &tokens{fetch: fetch, ping: ping, byScope: map[string]token{}}
 }
 
-// get returns a live token for scope, fetching one ahead of the first 401
-// once the realm is known. It returns "" while the realm is unknown.
+// get returns a live token for scope, fetching one ahead of the request
+// once the realm is known, so a new repository costs no 401 round trip.
+// It returns "" for a registry that wants no token.
 func (t *tokens) get(ctx context.Context, scope string) (string, error) {
 	t.mu.Lock()
 	tok, ok := t.byScope[scope]
-	realm := t.realm
+	realm, pinged := t.realm, t.pinged
 	t.mu.Unlock()
 	if ok && time.Now().Before(tok.renewAt) {
 		return tok.value, nil
+	}
+	if realm == nil && !pinged {
+		realm = t.learnRealm(ctx)
 	}
 	if realm == nil {
 		return "", nil
 	}
 	return t.refresh(ctx, scope, *realm, tok.value)
+}
+
+// learnRealm asks the registry's /v2/ for its challenge once, as docker
+// does. A failed ping is not fatal: the request itself will be challenged.
+func (t *tokens) learnRealm(ctx context.Context) *challenge {
+	v, _, _ := t.flight.Do("\x00ping", func() (any, error) {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), tokenTimeout)
+		defer cancel()
+		ch, err := t.ping(ctx)
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		if err == nil {
+			t.pinged = true
+			if ch != nil && ch.scheme == "bearer" {
+				t.realm = ch
+			}
+		}
+		return t.realm, nil
+	})
+	return v.(*challenge)
 }
 
 // refresh replaces the token for scope that the registry rejected (or that

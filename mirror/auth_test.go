@@ -1,0 +1,145 @@
+package mirror_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/validate"
+
+	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
+)
+
+// Twenty pulls of one repository, each asking upstream for the tag again,
+// share one token; the CDN never sees it.
+func TestPullsShareOneToken(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	seed(t, hub)
+	m := startMirror(t, hub, setup{ttl: time.Nanosecond})
+	ref, err := name.ParseReference(strings.TrimPrefix(m, "http://")+"/library/alpine:latest", name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		img, err := remote.Image(ref)
+		if err != nil {
+			t.Fatalf("pull %d: %v", i, err)
+		}
+		if err := validate.Image(img); err != nil {
+			t.Fatalf("pull %d: %v", i, err)
+		}
+	}
+	c := hub.Counts()
+	if c.Tokens != 1 {
+		t.Errorf("token requests = %d, want 1", c.Tokens)
+	}
+	if c.ManifestGets < 20 {
+		t.Errorf("manifest GETs = %d: the tag was not revalidated, so the test proves little", c.ManifestGets)
+	}
+	if c.CDNGets == 0 || c.CDNAuthorized != 0 {
+		t.Errorf("CDN requests %d, of which %d carried Authorization; want >0 and 0", c.CDNGets, c.CDNAuthorized)
+	}
+}
+
+// Many cold requests for one repository at once make one token request.
+func TestConcurrentColdRequestsMakeOneTokenRequest(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	s := seed(t, hub)["library/alpine"]
+	m := startMirror(t, hub, setup{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			blob := s.Blobs[i%len(s.Blobs)]
+			resp, err := http.Get(m + "/v2/library/alpine/blobs/" + blob.String())
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					err = fmt.Errorf("status %d", resp.StatusCode)
+				}
+			}
+			errs <- err
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := hub.Counts().Tokens; got != 1 {
+		t.Errorf("token requests = %d, want 1", got)
+	}
+}
+
+// A registry may redirect blob downloads to a private address only when the
+// operator allowed it: by default the mirror refuses, without contacting it.
+func TestRedirectToPrivateAddressNeedsTheSwitch(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{CDNHost: "127.0.0.2"})
+	s := seed(t, hub)["library/alpine"]
+	layer := s.Blobs[len(s.Blobs)-1]
+	path := "/v2/library/alpine/blobs/" + layer.String()
+
+	safe := startMirror(t, hub, setup{})
+	resp, body := get(t, "GET", safe+path)
+	if resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("default policy: status %d, want 502; %s", resp.StatusCode, body)
+	}
+	assertErrorCode(t, resp, body, "UNKNOWN")
+	if got := hub.Counts().CDNGets; got != 0 {
+		t.Errorf("the refused CDN was contacted %d times", got)
+	}
+
+	lan := startMirror(t, hub, setup{allowPrivate: true})
+	resp, body = get(t, "GET", lan+path)
+	if resp.StatusCode != 200 || sha(body) != layer.String() {
+		t.Fatalf("with the switch: %d, %s", resp.StatusCode, sha(body))
+	}
+	if got := hub.Counts().CDNAuthorized; got != 0 {
+		t.Errorf("CDN saw Authorization %d times", got)
+	}
+}
+
+// Upstream credentials open private repositories, and go to the token
+// realm only.
+func TestPrivateRepositoryNeedsUpstreamCredentials(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{Users: map[string]string{"ci": "s3cret"}})
+	s := seed(t, hub)["someuser/app"]
+	hub.SetPrivate("someuser/app")
+	path := "/v2/someuser/app/manifests/v1"
+
+	anon := startMirror(t, hub, setup{})
+	resp, body := get(t, "GET", anon+path, "Accept", dockerManifest)
+	if resp.StatusCode != 404 {
+		t.Fatalf("anonymous: %d, want 404", resp.StatusCode)
+	}
+	assertErrorCode(t, resp, body, "NAME_UNKNOWN")
+
+	authed := startMirror(t, hub, setup{user: "ci", pass: "s3cret"})
+	resp, body = get(t, "GET", authed+path, "Accept", dockerManifest)
+	if resp.StatusCode != 200 || sha(body) != s.Digest.String() {
+		t.Fatalf("with credentials: %d %s", resp.StatusCode, body)
+	}
+	layer := s.Blobs[len(s.Blobs)-1]
+	if resp, body := get(t, "GET", authed+"/v2/someuser/app/blobs/"+layer.String()); resp.StatusCode != 200 || sha(body) != layer.String() {
+		t.Fatalf("private blob: %d", resp.StatusCode)
+	}
+	sawCreds := false
+	for _, tr := range hub.TokenRequests() {
+		sawCreds = sawCreds || (tr.Basic && tr.Username == "ci")
+	}
+	if !sawCreds {
+		t.Error("the token realm never received the credentials")
+	}
+	if got := hub.Counts().CDNAuthorized; got != 0 {
+		t.Errorf("CDN saw Authorization %d times", got)
+	}
+}

@@ -1,0 +1,223 @@
+package mirror_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
+)
+
+const bigBlob = 64 << 20
+
+// pull is one client's GET of a blob, reported in two steps so a test can
+// see the first byte arrive while upstream is still held.
+type pull struct {
+	firstByte chan struct{}
+	done      chan pullResult
+}
+
+type pullResult struct {
+	n      int64
+	digest string
+	err    error
+}
+
+func startPull(ctx context.Context, url string) *pull {
+	p := &pull{firstByte: make(chan struct{}), done: make(chan pullResult, 1)}
+	go func() {
+		p.done <- p.run(ctx, url)
+	}()
+	return p
+}
+
+func (p *pull) run(ctx context.Context, url string) pullResult {
+	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		close(p.firstByte)
+		return pullResult{err: err}
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		close(p.firstByte)
+		return pullResult{err: fmt.Errorf("status %d", resp.StatusCode)}
+	}
+	h := sha256.New()
+	first := make([]byte, 1)
+	if _, err := io.ReadFull(resp.Body, first); err != nil {
+		close(p.firstByte)
+		return pullResult{err: err}
+	}
+	h.Write(first)
+	close(p.firstByte)
+	n, err := io.Copy(h, resp.Body)
+	return pullResult{n: n + 1, digest: fmt.Sprintf("sha256:%x", h.Sum(nil)), err: err}
+}
+
+func waitFor(t *testing.T, what string, ch <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("timed out waiting for %s", what)
+	}
+}
+
+func (p *pull) result(t *testing.T) pullResult {
+	t.Helper()
+	select {
+	case r := <-p.done:
+		return r
+	case <-time.After(60 * time.Second):
+		t.Fatal("timed out waiting for a pull to end")
+		return pullResult{}
+	}
+}
+
+// Ten clients asking for one uncached blob at once cost one upstream
+// download, and each of them streams it while it is still arriving.
+func TestConcurrentMissesShareOneDownload(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	_, d := randomBlob(t, hub, "library/big", bigBlob)
+	m := startMirror(t, hub, setup{})
+	gate := hub.Hold(d, 1<<20)
+
+	url := m + "/v2/library/big/blobs/" + d.String()
+	pulls := make([]*pull, 10)
+	for i := range pulls {
+		pulls[i] = startPull(context.Background(), url)
+	}
+	waitFor(t, "upstream to hold the body", gate.Reached())
+	for i, p := range pulls {
+		waitFor(t, fmt.Sprintf("client %d's first byte while upstream is held", i), p.firstByte)
+	}
+	gate.Release()
+	for i, p := range pulls {
+		if r := p.result(t); r.err != nil || r.n != bigBlob || r.digest != d.String() {
+			t.Errorf("client %d: %d bytes, %s, %v", i, r.n, r.digest, r.err)
+		}
+	}
+	if got := hub.BlobGetsFor(d); got != 1 {
+		t.Errorf("upstream served the blob %d times, want 1", got)
+	}
+	if got := hub.Counts().BlobGets; got != 1 {
+		t.Errorf("registry blob GETs = %d, want 1", got)
+	}
+}
+
+// The client that started a download leaving does not cancel it: the blob
+// still ends up cached, and the next client gets it without upstream.
+func TestFirstClientLeavingDoesNotCancelFill(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	_, d := randomBlob(t, hub, "library/big", 8<<20)
+	dir := t.TempDir()
+	m := startMirror(t, hub, setup{dataDir: dir})
+	gate := hub.Hold(d, 1<<20)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	p := startPull(ctx, m+"/v2/library/big/blobs/"+d.String())
+	waitFor(t, "the first byte", p.firstByte)
+	cancel()
+	if r := p.result(t); r.err == nil {
+		t.Fatal("the cancelled client read the whole blob; the test proves nothing")
+	}
+	gate.Release()
+	waitForFile(t, blobFile(dir, d))
+
+	resp, body := get(t, "GET", m+"/v2/library/big/blobs/"+d.String())
+	if resp.StatusCode != 200 || sha(body) != d.String() {
+		t.Fatalf("after the fill: %d, %s", resp.StatusCode, sha(body))
+	}
+	if got := hub.BlobGetsFor(d); got != 1 {
+		t.Errorf("upstream served the blob %d times, want 1", got)
+	}
+}
+
+// A download that breaks after bytes went out aborts every client's
+// connection (never a 200 that ends short) and caches nothing; the next
+// request starts a fresh download.
+func TestBrokenFillAbortsEveryFollower(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	_, d := randomBlob(t, hub, "library/big", 8<<20)
+	dir := t.TempDir()
+	m := startMirror(t, hub, setup{dataDir: dir})
+	gate := hub.Hold(d, 1<<20)
+
+	url := m + "/v2/library/big/blobs/" + d.String()
+	pulls := []*pull{startPull(context.Background(), url), startPull(context.Background(), url), startPull(context.Background(), url)}
+	for _, p := range pulls {
+		waitFor(t, "first byte", p.firstByte)
+	}
+	gate.Break()
+	for i, p := range pulls {
+		if r := p.result(t); r.err == nil {
+			t.Errorf("client %d: body ended cleanly after %d bytes of a broken download", i, r.n)
+		}
+	}
+	if _, err := os.Stat(blobFile(dir, d)); err == nil {
+		t.Fatal("a broken download became a cache entry")
+	}
+	assertEmptyDir(t, filepath.Join(dir, "tmp"))
+
+	resp, body := get(t, "GET", url)
+	if resp.StatusCode != 200 || sha(body) != d.String() {
+		t.Fatalf("retry: %d, %s", resp.StatusCode, sha(body))
+	}
+	if got := hub.BlobGetsFor(d); got != 2 {
+		t.Errorf("upstream GETs = %d, want 2 (the broken one and the retry)", got)
+	}
+}
+
+// Bytes that fail their digest are never delivered as a complete blob.
+func TestCorruptUpstreamBlobIsNeverServedWhole(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	_, d := randomBlob(t, hub, "library/big", 4<<20)
+	dir := t.TempDir()
+	m := startMirror(t, hub, setup{dataDir: dir})
+	hub.CorruptNext(d, 1)
+
+	url := m + "/v2/library/big/blobs/" + d.String()
+	r := startPull(context.Background(), url).result(t)
+	if r.err == nil {
+		t.Fatalf("client got a complete body (%d bytes, %s) from corrupt upstream bytes", r.n, r.digest)
+	}
+	if _, err := os.Stat(blobFile(dir, d)); err == nil {
+		t.Fatal("corrupt bytes were cached")
+	}
+	resp, body := get(t, "GET", url)
+	if resp.StatusCode != 200 || sha(body) != d.String() {
+		t.Fatalf("after corruption stopped: %d, %s", resp.StatusCode, sha(body))
+	}
+}
+
+func blobFile(dir string, d v1.Hash) string {
+	return filepath.Join(dir, "blobs", "sha256", d.Hex[:2], d.Hex)
+}
+
+func waitForFile(t *testing.T, path string) {
+	t.Helper()
+	for i := 0; i < 3000; i++ {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("%s never appeared", path)
+}
+
+func assertEmptyDir(t *testing.T, dir string) {
+	t.Helper()
+	left, _ := os.ReadDir(dir)
+	if len(left) != 0 {
+		t.Errorf("%s holds %d leftovers", dir, len(left))
+	}
+}

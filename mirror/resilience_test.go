@@ -1,0 +1,50 @@
+package mirror_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
+)
+
+// An expired tag is served from cache, marked stale, while upstream is down;
+// a tag never cached gets 503 UNAVAILABLE.
+func TestStaleTagServedWhileUpstreamIsDown(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	s := seed(t, hub)["library/alpine"]
+	m := startMirror(t, hub, setup{ttl: time.Nanosecond})
+	if resp, _ := get(t, "GET", m+"/v2/library/alpine/manifests/latest"); resp.StatusCode != 200 {
+		t.Fatalf("warm-up: %d", resp.StatusCode)
+	}
+	hub.SetOffline(true)
+	resp, body := get(t, "GET", m+"/v2/library/alpine/manifests/latest")
+	if resp.StatusCode != 200 || sha(body) != s.Digest.String() {
+		t.Fatalf("offline: %d %s", resp.StatusCode, body)
+	}
+	if w := resp.Header.Get("Warning"); w != `110 - "stale"` {
+		t.Errorf("Warning = %q", w)
+	}
+	resp, body = get(t, "GET", m+"/v2/library/busybox/manifests/latest")
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("uncached while offline: %d", resp.StatusCode)
+	}
+	assertErrorCode(t, resp, body, "UNAVAILABLE")
+}
+
+// Docker Hub's 429 reaches a client only when nothing is cached, with
+// Retry-After passed through.
+func TestRateLimitedWithNothingCached(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	seed(t, hub)
+	m := startMirror(t, hub, setup{})
+	hub.FailNext(upstreamtest.EndpointManifest, 1, http.StatusTooManyRequests)
+	resp, body := get(t, "GET", m+"/v2/library/alpine/manifests/latest")
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("status %d, want 429", resp.StatusCode)
+	}
+	assertErrorCode(t, resp, body, "TOOMANYREQUESTS")
+	if resp.Header.Get("Retry-After") == "" {
+		t.Error("no Retry-After")
+	}
+}

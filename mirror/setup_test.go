@@ -1,0 +1,99 @@
+package mirror_test
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/mirror"
+	"github.com/hubmirror/hubmirror/upstream"
+	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
+)
+
+type setup struct {
+	ttl          time.Duration
+	allowPrivate bool
+	dataDir      string
+	user, pass   string
+}
+
+// startMirror runs a real mirror (real cache on a temp dir, real upstream
+// client) in front of hub, on loopback, and returns its base URL.
+func startMirror(t *testing.T, hub *upstreamtest.Hub, s setup) string {
+	t.Helper()
+	if s.dataDir == "" {
+		s.dataDir = t.TempDir()
+	}
+	if s.ttl == 0 {
+		s.ttl = time.Hour
+	}
+	store, err := cache.Open(s.dataDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	up, err := upstream.New(upstream.Options{URL: hub.URL, Username: s.user, Password: s.pass, AllowPrivateNetworks: s.allowPrivate, UserAgent: "hubmirror-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mirror.New(mirror.Options{Store: store, Upstream: up, TagTTL: s.ttl, FillTimeout: time.Minute})
+	srv := httptest.NewServer(m.Handler())
+	t.Cleanup(func() {
+		srv.Close()
+		store.Close()
+	})
+	return srv.URL
+}
+
+func get(t *testing.T, method, url string, hdr ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Add(hdr[i], hdr[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading body: %v", method, url, err)
+	}
+	return resp, body
+}
+
+func sha(b []byte) string { return fmt.Sprintf("sha256:%x", sha256.Sum256(b)) }
+
+func seed(t *testing.T, hub *upstreamtest.Hub) map[string]upstreamtest.Seeded {
+	t.Helper()
+	all, err := hub.SeedStandard()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byRepo := map[string]upstreamtest.Seeded{}
+	for _, s := range all {
+		byRepo[s.Repo] = s
+	}
+	return byRepo
+}
+
+func randomBlob(t *testing.T, hub *upstreamtest.Hub, repo string, size int) ([]byte, v1.Hash) {
+	t.Helper()
+	b := make([]byte, size)
+	for i := range b {
+		b[i] = byte(i*7 + i/4096)
+	}
+	copy(b, strings.Repeat(t.Name(), 4)) // distinct per test
+	return b, hub.AddBlob(repo, b)
+}
