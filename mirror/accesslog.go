@@ -13,7 +13,7 @@ type recorder struct {
 	bytes  int64
 	route  string
 	cache  string // hit, miss, stale, or "" where no cache was involved
-	err    error // the cause behind an error response, for the operator
+	err    error  // the cause behind an error response, for the operator
 }
 
 func (r *recorder) WriteHeader(code int) {
