@@ -1,0 +1,117 @@
+package upstreamtest
+
+import (
+	"context"
+	"net/http"
+	"time"
+)
+
+// bodyWriter sits between http.ServeContent and the connection. It counts
+// body bytes, paces them to the bandwidth cap, and fires an armed fault (a
+// gate or a reset) once a given number of body bytes is flushed.
+type bodyWriter struct {
+	http.ResponseWriter
+	hub     *Hub
+	ctx     context.Context
+	written int64
+
+	tripAt int64  // body offset at which fire runs
+	fire   func() // nil when no fault is armed or it already fired
+
+	rate  int64 // bytes per second, 0 = unlimited
+	start time.Time
+}
+
+func (h *Hub) newBodyWriter(w http.ResponseWriter, r *http.Request) *bodyWriter {
+	return &bodyWriter{ResponseWriter: w, hub: h, ctx: r.Context(), rate: h.opts.Bandwidth, start: time.Now()}
+}
+
+// arm applies plan and returns the bytes to serve.
+func (b *bodyWriter) arm(plan cdnPlan, content []byte) []byte {
+	switch {
+	case plan.gate != nil:
+		b.tripAt = plan.gate.after
+		b.fire = func() { plan.gate.wait(b.ctx, b.hub.done) }
+	case plan.resetAt >= 0:
+		b.tripAt = plan.resetAt
+		b.fire = func() { panic(http.ErrAbortHandler) }
+	}
+	if plan.corrupt {
+		return flipped(content)
+	}
+	return content
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (b *bodyWriter) Unwrap() http.ResponseWriter { return b.ResponseWriter }
+
+func (b *bodyWriter) WriteHeader(code int) {
+	b.ResponseWriter.WriteHeader(code)
+	b.maybeFire()
+}
+
+func (b *bodyWriter) Write(p []byte) (int, error) {
+	n := 0
+	for len(p) > 0 {
+		m, err := b.writeChunk(p[:b.chunkLen(len(p))])
+		n += m
+		p = p[m:]
+		if err != nil {
+			return n, err
+		}
+		b.maybeFire()
+	}
+	return n, nil
+}
+
+// chunkLen splits writes at the trip point, so exactly tripAt bytes precede
+// the fault, and into small pieces when pacing, so the rate is smooth.
+func (b *bodyWriter) chunkLen(n int) int {
+	if b.fire != nil && b.tripAt > b.written {
+		n = min(n, int(b.tripAt-b.written))
+	}
+	if b.rate > 0 {
+		n = min(n, int(max(b.rate/50, 512)))
+	}
+	return n
+}
+
+func (b *bodyWriter) writeChunk(p []byte) (int, error) {
+	b.pace()
+	m, err := b.ResponseWriter.Write(p)
+	b.written += int64(m)
+	b.hub.count.cdnBytes.Add(int64(m))
+	return m, err
+}
+
+// pace sleeps until the bytes already written are within the rate.
+func (b *bodyWriter) pace() {
+	if b.rate <= 0 {
+		return
+	}
+	due := b.start.Add(time.Duration(float64(b.written) / float64(b.rate) * float64(time.Second)))
+	if d := time.Until(due); d > 0 && !b.hub.pause(b.ctx, d) {
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// maybeFire flushes what was written and runs the armed fault once the trip
+// point is reached.
+func (b *bodyWriter) maybeFire() {
+	if b.fire == nil || b.written < b.tripAt {
+		return
+	}
+	fire := b.fire
+	b.fire = nil
+	http.NewResponseController(b.ResponseWriter).Flush()
+	fire()
+}
+
+// finish fires a fault whose trip point lay beyond the body, so a Gate is
+// always reached and a test waiting on it never hangs.
+func (b *bodyWriter) finish() {
+	if b.fire != nil {
+		b.tripAt = b.written
+		b.maybeFire()
+	}
+}
