@@ -14,8 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/hubmirror/hubmirror/cache"
-	"github.com/hubmirror/hubmirror/mirror"
+		"github.com/hubmirror/hubmirror/mirror"
 	"github.com/hubmirror/hubmirror/upstream"
 )
 
@@ -32,9 +31,12 @@ func serveCommand() *cli.Command {
 }
 
 func serveFlags() []cli.Flag {
+	return append(upstreamFlags(), cacheFlags()...)
+}
+
+func upstreamFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "listen", Value: ":5000", EnvVars: env("LISTEN"), Usage: "address to serve the registry API on"},
-		&cli.StringFlag{Name: "data-dir", Value: "data", EnvVars: env("DATA_DIR"), Usage: "where the cache and its index live"},
 		&cli.StringFlag{Name: "upstream", Value: "https://registry-1.docker.io", EnvVars: env("UPSTREAM"), Usage: "URL of the registry to mirror (Docker Hub by default)"},
 		&cli.StringFlag{Name: "upstream-username", EnvVars: env("UPSTREAM_USERNAME"), Usage: "upstream account, for higher rate limits and private repositories"},
 		&cli.StringFlag{Name: "upstream-password", EnvVars: env("UPSTREAM_PASSWORD"), Usage: "upstream password or access token (prefer the env var: flags show in ps)"},
@@ -52,7 +54,7 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	store, err := cache.Open(c.String("data-dir"), log)
+	store, err := openStore(c, log)
 	if err != nil {
 		return err
 	}
