@@ -73,7 +73,7 @@ func (fs *fills) download(ctx context.Context, f *fill, repo string) error {
 	if file, err := fs.store.Open(f.digest); err == nil {
 		return f.adopt(file)
 	}
-	body, size, err := fs.up.Blob(ctx, repo, f.digest, 0)
+	body, size, err := fs.up.Blob(ctx, repo, f.digest)
 	if err != nil {
 		return err
 	}

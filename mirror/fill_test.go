@@ -142,9 +142,9 @@ func TestFirstClientLeavingDoesNotCancelFill(t *testing.T) {
 	}
 }
 
-// A download that breaks after bytes went out aborts every client's
-// connection (never a 200 that ends short) and caches nothing; the next
-// request starts a fresh download.
+// A download that breaks after bytes went out, and cannot be resumed,
+// aborts every client's connection (never a 200 that ends short) and caches
+// nothing; the next request starts a fresh download.
 func TestBrokenFillAbortsEveryFollower(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
 	_, d := randomBlob(t, hub, "library/big", 8<<20)
@@ -157,6 +157,7 @@ func TestBrokenFillAbortsEveryFollower(t *testing.T) {
 	for _, p := range pulls {
 		waitFor(t, "first byte", p.firstByte)
 	}
+	hub.FailNext(upstreamtest.EndpointBlob, 1, http.StatusNotFound) // the resume finds it gone
 	gate.Break()
 	for i, p := range pulls {
 		if r := p.result(t); r.err == nil {
@@ -174,6 +175,41 @@ func TestBrokenFillAbortsEveryFollower(t *testing.T) {
 	}
 	if got := hub.BlobGetsFor(d); got != 2 {
 		t.Errorf("upstream GETs = %d, want 2 (the broken one and the retry)", got)
+	}
+}
+
+// A body that breaks mid-way is resumed with a Range request; clients see
+// one unbroken, verified stream.
+func TestBrokenBodyIsResumed(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	_, d := randomBlob(t, hub, "library/big", 8<<20)
+	m := startMirror(t, hub, setup{})
+	hub.ResetAfter(d, 3<<20)
+	r := startPull(context.Background(), m+"/v2/library/big/blobs/"+d.String()).result(t)
+	if r.err != nil || r.digest != d.String() {
+		t.Fatalf("pull: %d bytes, %s, %v", r.n, r.digest, r.err)
+	}
+	c := hub.Counts()
+	if got := hub.BlobGetsFor(d); got != 2 {
+		t.Errorf("CDN GETs = %d, want 2 (the broken one and the resume)", got)
+	}
+	if c.CDNBytes > 8<<20+1<<20 {
+		t.Errorf("CDN sent %d bytes for an 8 MiB blob: the resume started over", c.CDNBytes)
+	}
+}
+
+// A body that goes silent counts as broken after the stall timeout.
+func TestStalledBodyIsResumed(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	_, d := randomBlob(t, hub, "library/big", 4<<20)
+	m := startMirror(t, hub, setup{stall: 200 * time.Millisecond})
+	hub.Hold(d, 1<<20) // never released: upstream goes silent
+	r := startPull(context.Background(), m+"/v2/library/big/blobs/"+d.String()).result(t)
+	if r.err != nil || r.digest != d.String() {
+		t.Fatalf("pull: %d bytes, %s, %v", r.n, r.digest, r.err)
+	}
+	if got := hub.BlobGetsFor(d); got != 2 {
+		t.Errorf("CDN GETs = %d, want 2", got)
 	}
 }
 

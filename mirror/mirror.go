@@ -19,7 +19,7 @@ import (
 // Upstream is what the mirror needs of a remote registry.
 type Upstream interface {
 	Manifest(ctx context.Context, repo, ref string, accept []string) (*upstream.Manifest, error)
-	Blob(ctx context.Context, repo string, d v1.Hash, offset int64) (io.ReadCloser, int64, error)
+	Blob(ctx context.Context, repo string, d v1.Hash) (io.ReadCloser, int64, error)
 	BlobSize(ctx context.Context, repo string, d v1.Hash) (int64, error)
 	Tags(ctx context.Context, repo string, query url.Values) (*upstream.TagList, error)
 }

@@ -38,7 +38,7 @@ func TestRateLimitedWithNothingCached(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
 	seed(t, hub)
 	m := startMirror(t, hub, setup{})
-	hub.FailNext(upstreamtest.EndpointManifest, 1, http.StatusTooManyRequests)
+	hub.FailNext(upstreamtest.EndpointManifest, 4, http.StatusTooManyRequests) // outlasts the retries
 	resp, body := get(t, "GET", m+"/v2/library/alpine/manifests/latest")
 	if resp.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("status %d, want 429", resp.StatusCode)
@@ -46,5 +46,23 @@ func TestRateLimitedWithNothingCached(t *testing.T) {
 	assertErrorCode(t, resp, body, "TOOMANYREQUESTS")
 	if resp.Header.Get("Retry-After") == "" {
 		t.Error("no Retry-After")
+	}
+}
+
+// Passing 5xx are retried: the client never sees them.
+func TestTransientUpstreamErrorsAreRetried(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	s := seed(t, hub)["library/alpine"]
+	m := startMirror(t, hub, setup{})
+	hub.FailNext(upstreamtest.EndpointManifest, 2, http.StatusServiceUnavailable)
+	resp, body := get(t, "GET", m+"/v2/library/alpine/manifests/latest")
+	if resp.StatusCode != 200 || sha(body) != s.Digest.String() {
+		t.Fatalf("status %d: %s", resp.StatusCode, body)
+	}
+	layer := s.Blobs[len(s.Blobs)-1]
+	hub.FailNext(upstreamtest.EndpointCDN, 2, http.StatusBadGateway)
+	resp, body = get(t, "GET", m+"/v2/library/alpine/blobs/"+layer.String())
+	if resp.StatusCode != 200 || sha(body) != layer.String() {
+		t.Fatalf("blob: status %d", resp.StatusCode)
 	}
 }

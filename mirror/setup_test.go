@@ -23,6 +23,7 @@ type setup struct {
 	allowPrivate bool
 	dataDir      string
 	user, pass   string
+	stall        time.Duration
 }
 
 // startMirror runs a real mirror (real cache on a temp dir, real upstream
@@ -39,7 +40,7 @@ func startMirror(t *testing.T, hub *upstreamtest.Hub, s setup) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	up, err := upstream.New(upstream.Options{URL: hub.URL, Username: s.user, Password: s.pass, AllowPrivateNetworks: s.allowPrivate, UserAgent: "hubmirror-test"})
+	up, err := upstream.New(upstream.Options{URL: hub.URL, Username: s.user, Password: s.pass, AllowPrivateNetworks: s.allowPrivate, UserAgent: "hubmirror-test", StallTimeout: s.stall})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package upstream
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -10,27 +9,22 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// Blob opens repo's blob d from byte offset on, following the registry's
-// redirect to its CDN. size is the whole blob's length, or -1 if upstream
-// did not say. The caller verifies the bytes and closes the body.
-func (c *Client) Blob(ctx context.Context, repo string, d v1.Hash, offset int64) (body io.ReadCloser, size int64, err error) {
+// blobFrom requests repo's blob d from byte offset on.
+func (c *Client) blobFrom(ctx context.Context, repo string, d v1.Hash, offset int64) (*http.Response, error) {
 	hdr := http.Header{}
 	if offset > 0 {
 		hdr.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
 	}
 	resp, err := c.do(ctx, http.MethodGet, repo, "/v2/"+repo+"/blobs/"+d.String(), hdr)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	if err := checkResponse(resp, http.StatusOK, http.StatusPartialContent); err != nil {
-		return nil, 0, err
-	}
-	return resp.Body, blobSize(resp, offset), nil
+	return resp, checkResponse(resp, http.StatusOK, http.StatusPartialContent)
 }
 
 // blobSize reads the whole blob's size from a 200's Content-Length or a
 // 206's Content-Range.
-func blobSize(resp *http.Response, offset int64) int64 {
+func blobSize(resp *http.Response, _ int64) int64 {
 	if resp.StatusCode == http.StatusPartialContent {
 		return rangeTotal(resp.Header.Get("Content-Range"))
 	}

@@ -23,7 +23,10 @@ type Options struct {
 	AllowPrivateNetworks bool
 	// UserAgent names the mirror to the registry.
 	UserAgent string
-	Log       *slog.Logger
+	// StallTimeout is how long a blob body may send nothing before it counts
+	// as broken and is resumed; default 30s.
+	StallTimeout time.Duration
+	Log          *slog.Logger
 }
 
 // Client talks to one upstream registry. It is safe for concurrent use and
@@ -35,6 +38,9 @@ type Client struct {
 	password  string
 	userAgent string
 	policy    hostPolicy
+	retry     retryPolicy
+	stall     time.Duration
+	limits    rateLimit
 	http      *http.Client
 	tokens    *tokens
 	log       *slog.Logger
@@ -49,12 +55,17 @@ func New(o Options) (*Client, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.StallTimeout <= 0 {
+		o.StallTimeout = 30 * time.Second
+	}
 	c := &Client{
 		base:      base,
 		username:  o.Username,
 		password:  o.Password,
 		userAgent: o.UserAgent,
 		policy:    hostPolicy{registryHost: base.Host, allowPrivate: o.AllowPrivateNetworks},
+		retry:     defaultRetry,
+		stall:     o.StallTimeout,
 		log:       o.Log,
 	}
 	c.http = &http.Client{Transport: newTransport(), CheckRedirect: c.policy.checkRedirect}
@@ -105,9 +116,17 @@ func (c *Client) do(ctx context.Context, method, repo, path string, hdr http.Hea
 	return c.doQuery(ctx, method, repo, path, nil, hdr)
 }
 
+// doQuery retries what is worth retrying (see retryPolicy); every request
+// the mirror makes upstream is a GET or HEAD, so all are idempotent.
 func (c *Client) doQuery(ctx context.Context, method, repo, path string, query url.Values, hdr http.Header) (*http.Response, error) {
 	u := c.base.JoinPath(path)
 	u.RawQuery = query.Encode()
+	return c.withRetry(ctx, func() (*http.Response, error) {
+		return c.doOnce(ctx, method, repo, u, hdr)
+	})
+}
+
+func (c *Client) doOnce(ctx context.Context, method, repo string, u *url.URL, hdr http.Header) (*http.Response, error) {
 	scope := "repository:" + repo + ":pull"
 	auth, err := c.tokens.get(ctx, scope)
 	if err != nil {
@@ -171,6 +190,7 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, hdr http.H
 	if err != nil {
 		return nil, unreachable(err)
 	}
+	c.limits.observe(resp.Header)
 	return resp, nil
 }
 

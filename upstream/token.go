@@ -130,9 +130,15 @@ func (c *Client) fetchToken(ctx context.Context, ch challenge, scope string) (to
 		req.SetBasicAuth(c.username, c.password)
 	}
 	req.Header.Set("User-Agent", c.userAgent)
-	resp, err := c.http.Do(req)
+	resp, err := c.withRetry(ctx, func() (*http.Response, error) {
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return nil, fmt.Errorf("%w: token: %v", ErrUnreachable, err)
+		}
+		return resp, nil
+	})
 	if err != nil {
-		return token{}, fmt.Errorf("%w: token: %v", ErrUnreachable, err)
+		return token{}, err
 	}
 	if err := checkResponse(resp, http.StatusOK); err != nil {
 		return token{}, err
