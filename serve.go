@@ -14,7 +14,7 @@ import (
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sync/errgroup"
 
-		"github.com/hubmirror/hubmirror/mirror"
+	"github.com/hubmirror/hubmirror/mirror"
 	"github.com/hubmirror/hubmirror/upstream"
 )
 
@@ -42,6 +42,9 @@ func upstreamFlags() []cli.Flag {
 		&cli.StringFlag{Name: "upstream-password", EnvVars: env("UPSTREAM_PASSWORD"), Usage: "upstream password or access token (prefer the env var: flags show in ps)"},
 		&cli.BoolFlag{Name: "upstream-allow-private", EnvVars: env("UPSTREAM_ALLOW_PRIVATE"), Usage: "let upstream send the mirror to token realms and blob redirects on private IP addresses (a LAN registry)"},
 		&cli.DurationFlag{Name: "tag-ttl", Value: 5 * time.Minute, EnvVars: env("TAG_TTL"), Usage: "how long a tag is served from cache before asking upstream again"},
+		&cli.DurationFlag{Name: "tag-stale-while-revalidate", EnvVars: env("TAG_STALE_WHILE_REVALIDATE"), Usage: "after the TTL, serve a tag at once for this long while revalidating it in the background"},
+		&cli.BoolFlag{Name: "offline", EnvVars: env("OFFLINE"), Usage: "never contact upstream; serve only what is cached"},
+		&cli.DurationFlag{Name: "upstream-stall-timeout", Value: 30 * time.Second, EnvVars: env("UPSTREAM_STALL_TIMEOUT"), Usage: "a blob download that sends nothing this long is resumed"},
 		&cli.DurationFlag{Name: "fill-timeout", Value: time.Hour, EnvVars: env("FILL_TIMEOUT"), Usage: "longest one upstream blob download may take"},
 		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
 	}
@@ -64,6 +67,7 @@ func serve(c *cli.Context) error {
 		Username:             c.String("upstream-username"),
 		Password:             c.String("upstream-password"),
 		AllowPrivateNetworks: c.Bool("upstream-allow-private"),
+		StallTimeout:         c.Duration("upstream-stall-timeout"),
 		UserAgent:            "hubmirror/" + version(),
 		Log:                  log,
 	})
@@ -71,11 +75,13 @@ func serve(c *cli.Context) error {
 		return err
 	}
 	m := mirror.New(mirror.Options{
-		Store:       store,
-		Upstream:    up,
-		TagTTL:      c.Duration("tag-ttl"),
-		FillTimeout: c.Duration("fill-timeout"),
-		Log:         log,
+		Store:                store,
+		Upstream:             up,
+		TagTTL:               c.Duration("tag-ttl"),
+		StaleWhileRevalidate: c.Duration("tag-stale-while-revalidate"),
+		Offline:              c.Bool("offline"),
+		FillTimeout:          c.Duration("fill-timeout"),
+		Log:                  log,
 	})
 	return run(c.Context, c.String("listen"), m.Handler(), log)
 }

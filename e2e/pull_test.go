@@ -165,3 +165,25 @@ func containsHash(hs []v1.Hash, h v1.Hash) bool {
 	}
 	return false
 }
+
+// When Docker Hub goes down, every cached image still pulls by tag through
+// a real Docker daemon, even after its tags' TTL ran out.
+func TestDockerPullWhileUpstreamIsDown(t *testing.T) {
+	requireDockerd(t)
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	images := seedImages(t, hub)
+	mirror := startHubmirror(t, "--upstream", hub.URL, "--tag-ttl", "1ms")
+	d := startDockerd(t, mirror)
+	pullAll(t, d, images)
+	for _, img := range images {
+		d.Rmi(t, img.ref)
+	}
+
+	hub.SetOffline(true)
+	time.Sleep(10 * time.Millisecond) // let the 1 ms TTL run out for certain
+	took := pullAll(t, d, images)
+	t.Logf("pull of %d images with upstream offline: %v", len(images), took)
+	for _, img := range images {
+		assertPulled(t, d, "docker.io/"+fullRef(img.ref), img.manifest, img.config)
+	}
+}

@@ -15,6 +15,9 @@ import (
 // the client because other clients may be waiting on the same fetch.
 const manifestTimeout = 60 * time.Second
 
+// revalidateTimeout bounds a tag's HEAD; past it the cached answer is served.
+const revalidateTimeout = 15 * time.Second
+
 // manifest is what the mirror serves for a manifest request.
 type manifest struct {
 	body      []byte
@@ -56,26 +59,83 @@ func (m *Mirror) manifestByDigest(ctx context.Context, rt route, accept []string
 	return m.fetchManifest(ctx, rt, accept)
 }
 
-// manifestByTag serves a fresh tag from the cache. An expired or unknown one
-// is fetched again; if upstream cannot answer, the last known answer is
-// served stale rather than failing the pull.
+// manifestByTag serves a fresh tag from the cache without asking upstream.
+// An expired one is revalidated with a HEAD, which Docker Hub does not count
+// against the pull limit; only a changed digest costs a GET.
 func (m *Mirror) manifestByTag(ctx context.Context, rt route, accept []string) (*manifest, error) {
 	t, err := m.opts.Store.Tag(m.opts.UpstreamHost, rt.repo, rt.ref.tag)
-	known := err == nil && acceptable(t.MediaType, accept)
-	if known && time.Since(t.FetchedAt) < m.opts.TagTTL {
-		if man, ok := m.cachedManifest(t.Digest.String()); ok {
-			return man, nil
+	if err != nil || !acceptable(t.MediaType, accept) {
+		return m.fetchManifest(ctx, rt, accept)
+	}
+	cached, ok := m.cachedManifest(t.Digest.String())
+	if !ok {
+		return m.fetchManifest(ctx, rt, accept)
+	}
+	age := m.now().Sub(t.FetchedAt)
+	switch {
+	case age < m.opts.TagTTL:
+		return cached, nil
+	case age < m.opts.TagTTL+m.opts.StaleWhileRevalidate:
+		go m.revalidateDetached(rt, accept, t)
+		return markStale(cached), nil
+	}
+	return m.revalidate(ctx, rt, accept, t, cached)
+}
+
+// revalidate asks upstream whether the tag still names the cached digest.
+// If upstream cannot answer (down, rate-limiting), the cached answer is
+// served stale rather than failing the pull.
+func (m *Mirror) revalidate(ctx context.Context, rt route, accept []string, t cache.Tag, cached *manifest) (*manifest, error) {
+	desc, err := m.headTag(ctx, rt, accept)
+	if err == nil && desc.Digest == t.Digest {
+		t.FetchedAt = m.now().UTC()
+		return cached, m.opts.Store.SetTag(m.opts.UpstreamHost, rt.repo, rt.ref.tag, t)
+	}
+	if err == nil {
+		var fresh *manifest
+		if fresh, err = m.fetchManifest(ctx, rt, accept); err == nil {
+			return fresh, nil
 		}
 	}
-	man, err := m.fetchManifest(ctx, rt, accept)
-	if err != nil && known && servableStale(err) {
-		if stale, ok := m.cachedManifest(t.Digest.String()); ok {
-			stale.cache = "stale"
-			m.log.Warn("serving stale manifest", "repo", rt.repo, "tag", rt.ref.tag, "error", err)
-			return stale, nil
-		}
+	if !servableStale(err) {
+		return nil, err
 	}
-	return man, err
+	m.log.Warn("serving stale manifest", "repo", rt.repo, "tag", rt.ref.tag, "error", err)
+	return markStale(cached), nil
+}
+
+// headTag makes one HEAD however many clients revalidate the tag at once.
+// It does not retry: a cached answer is waiting, and a client should get it
+// at once rather than after a backoff.
+func (m *Mirror) headTag(ctx context.Context, rt route, accept []string) (upstream.Descriptor, error) {
+	key := "HEAD " + rt.repo + ":" + rt.ref.tag + "|" + strings.Join(accept, ",")
+	v, err, _ := m.manifests.Do(key, func() (any, error) {
+		// A client that found the tag expired just before another one's
+		// revalidation finished must not set off a second HEAD.
+		if t, err := m.opts.Store.Tag(m.opts.UpstreamHost, rt.repo, rt.ref.tag); err == nil && m.now().Sub(t.FetchedAt) < m.opts.TagTTL {
+			return upstream.Descriptor{Digest: t.Digest, MediaType: t.MediaType}, nil
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revalidateTimeout)
+		defer cancel()
+		return m.opts.Upstream.HeadManifest(upstream.WithoutRetries(ctx), rt.repo, rt.ref.tag, accept)
+	})
+	if err != nil {
+		return upstream.Descriptor{}, err
+	}
+	return v.(upstream.Descriptor), nil
+}
+
+// revalidateDetached refreshes a tag in the background while the client is
+// served the cached answer (stale-while-revalidate).
+func (m *Mirror) revalidateDetached(rt route, accept []string, t cache.Tag) {
+	if cached, ok := m.cachedManifest(t.Digest.String()); ok {
+		m.revalidate(context.Background(), rt, accept, t, cached)
+	}
+}
+
+func markStale(man *manifest) *manifest {
+	man.cache = "stale"
+	return man
 }
 
 func (m *Mirror) cachedManifest(digest string) (*manifest, bool) {
@@ -122,7 +182,7 @@ func (m *Mirror) remember(rt route, got *upstream.Manifest, tagWide bool) error 
 		return nil
 	}
 	return m.opts.Store.SetTag(m.opts.UpstreamHost, rt.repo, rt.ref.tag, cache.Tag{
-		Digest: got.Digest, MediaType: got.MediaType, FetchedAt: time.Now().UTC(),
+		Digest: got.Digest, MediaType: got.MediaType, FetchedAt: m.now().UTC(),
 	})
 }
 

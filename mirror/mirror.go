@@ -19,6 +19,7 @@ import (
 // Upstream is what the mirror needs of a remote registry.
 type Upstream interface {
 	Manifest(ctx context.Context, repo, ref string, accept []string) (*upstream.Manifest, error)
+	HeadManifest(ctx context.Context, repo, ref string, accept []string) (upstream.Descriptor, error)
 	Blob(ctx context.Context, repo string, d v1.Hash) (io.ReadCloser, int64, error)
 	BlobSize(ctx context.Context, repo string, d v1.Hash) (int64, error)
 	Tags(ctx context.Context, repo string, query url.Values) (*upstream.TagList, error)
@@ -43,6 +44,13 @@ type Options struct {
 	UpstreamHost string
 	// TagTTL is how long a tag is served from cache without asking upstream.
 	TagTTL time.Duration
+	// StaleWhileRevalidate extends TagTTL: in this window an expired tag is
+	// served at once and revalidated in the background.
+	StaleWhileRevalidate time.Duration
+	// Offline serves only what is cached and never contacts upstream.
+	Offline bool
+	// Now tells the time; tests move it to expire tags without sleeping.
+	Now func() time.Time
 	// FillTimeout bounds one upstream blob download.
 	FillTimeout time.Duration
 	Log         *slog.Logger
@@ -51,6 +59,7 @@ type Options struct {
 // Mirror is the registry API handler.
 type Mirror struct {
 	opts      Options
+	now       func() time.Time
 	log       *slog.Logger
 	fills     *fills
 	manifests singleflight.Group
@@ -67,8 +76,15 @@ func New(o Options) *Mirror {
 	if o.FillTimeout <= 0 {
 		o.FillTimeout = time.Hour
 	}
+	if o.Offline {
+		o.Upstream = offline{}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
 	return &Mirror{
 		opts:  o,
+		now:   o.Now,
 		log:   o.Log,
 		fills: newFills(o.Store, o.Upstream, o.FillTimeout, o.Log),
 	}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -24,11 +25,49 @@ type setup struct {
 	dataDir      string
 	user, pass   string
 	stall        time.Duration
+	clock        *clock
+	offline      bool
+	swr          time.Duration
+}
+
+// clock is a time source a test moves by hand, so tags expire without
+// sleeping.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
 }
 
 // startMirror runs a real mirror (real cache on a temp dir, real upstream
 // client) in front of hub, on loopback, and returns its base URL.
 func startMirror(t *testing.T, hub *upstreamtest.Hub, s setup) string {
+	t.Helper()
+	r := startMirrorUntilStopped(t, hub, s)
+	t.Cleanup(r.stop)
+	return r.url
+}
+
+type running struct {
+	url  string
+	stop func()
+}
+
+// startMirrorUntilStopped is startMirror for tests that restart a mirror on
+// the same data dir: the caller stops it (Badger locks the directory).
+func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) running {
 	t.Helper()
 	if s.dataDir == "" {
 		s.dataDir = t.TempDir()
@@ -44,13 +83,28 @@ func startMirror(t *testing.T, hub *upstreamtest.Hub, s setup) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := mirror.New(mirror.Options{Store: store, Upstream: up, TagTTL: s.ttl, FillTimeout: time.Minute})
+	o := mirror.Options{Store: store, Upstream: up, TagTTL: s.ttl, FillTimeout: time.Minute, Offline: s.offline, StaleWhileRevalidate: s.swr}
+	if s.clock != nil {
+		o.Now = s.clock.Now
+	}
+	m := mirror.New(o)
 	srv := httptest.NewServer(m.Handler())
-	t.Cleanup(func() {
-		srv.Close()
-		store.Close()
-	})
-	return srv.URL
+	var once sync.Once
+	return running{url: srv.URL, stop: func() {
+		once.Do(func() {
+			srv.Close()
+			store.Close()
+		})
+	}}
+}
+
+func mustImage(t *testing.T) v1.Image {
+	t.Helper()
+	img, err := upstreamtest.Image(1, 1024, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
 }
 
 func get(t *testing.T, method, url string, hdr ...string) (*http.Response, []byte) {

@@ -61,7 +61,7 @@ func (c *Client) withRetry(ctx context.Context, try func() (*http.Response, erro
 	for attempt := 1; ; attempt++ {
 		resp, err := try()
 		wait, again := c.retry.retryDelay(resp, err, attempt, time.Since(start))
-		if !again || ctx.Err() != nil {
+		if !again || ctx.Err() != nil || !retriesAllowed(ctx) {
 			return resp, err
 		}
 		if resp != nil {
@@ -84,3 +84,14 @@ func sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+type noRetryKey struct{}
+
+// WithoutRetries marks ctx so requests made with it are tried once: for a
+// caller that has a good fallback (a cached answer) and would rather use
+// it than wait out a backoff.
+func WithoutRetries(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noRetryKey{}, true)
+}
+
+func retriesAllowed(ctx context.Context) bool { return ctx.Value(noRetryKey{}) == nil }
