@@ -74,15 +74,18 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	m := mirror.New(mirror.Options{
+	m, err := mirror.New(mirror.Options{
 		Store:                store,
-		Upstream:             up,
+		Registries:           []mirror.Registry{{Host: "docker.io", Upstream: up}},
 		TagTTL:               c.Duration("tag-ttl"),
 		StaleWhileRevalidate: c.Duration("tag-stale-while-revalidate"),
 		Offline:              c.Bool("offline"),
 		FillTimeout:          c.Duration("fill-timeout"),
 		Log:                  log,
 	})
+	if err != nil {
+		return err
+	}
 	return run(c.Context, c.String("listen"), m.Handler(), log)
 }
 

@@ -43,7 +43,7 @@ func setBlobHeaders(h http.Header, d v1.Hash) {
 // headUpstreamBlob answers a HEAD for a blob not yet cached by asking
 // upstream, without downloading it: clients HEAD to check existence.
 func (m *Mirror) headUpstreamBlob(w http.ResponseWriter, r *http.Request, rt route) {
-	size, err := m.opts.Upstream.BlobSize(r.Context(), rt.repo, rt.digest)
+	size, err := rt.reg.Upstream.BlobSize(r.Context(), rt.repo, rt.digest)
 	if err != nil {
 		writeError(w, err, errBlobUnknown)
 		return
@@ -59,7 +59,7 @@ func (m *Mirror) headUpstreamBlob(w http.ResponseWriter, r *http.Request, rt rou
 // the fill's temp file; it never talks to upstream itself, so leaving early
 // cannot hurt the fill or the other clients.
 func (m *Mirror) serveFill(w http.ResponseWriter, r *http.Request, rt route) {
-	f := m.fills.join(rt.repo, rt.digest)
+	f := m.fills.join(rt.reg.Upstream, rt.repo, rt.digest)
 	defer f.release()
 	size, err := f.wait(r.Context())
 	if err != nil {

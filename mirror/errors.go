@@ -29,6 +29,7 @@ var (
 	errNameUnknown     = errorCode{"NAME_UNKNOWN", http.StatusNotFound}
 	errManifestUnknown = errorCode{"MANIFEST_UNKNOWN", http.StatusNotFound}
 	errBlobUnknown     = errorCode{"BLOB_UNKNOWN", http.StatusNotFound}
+	errDenied          = errorCode{"DENIED", http.StatusForbidden}
 	errUnsupported     = errorCode{"UNSUPPORTED", http.StatusMethodNotAllowed}
 	errNotFound        = errorCode{"NOT_FOUND", http.StatusNotFound}
 	errTooMany         = errorCode{"TOOMANYREQUESTS", http.StatusTooManyRequests}

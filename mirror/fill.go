@@ -21,7 +21,6 @@ var errFillFailed = errors.New("fill failed")
 // for a digest that is being downloaded joins that download's fill.
 type fills struct {
 	store   Store
-	up      Upstream
 	timeout time.Duration
 	log     *slog.Logger
 
@@ -29,13 +28,14 @@ type fills struct {
 	active map[v1.Hash]*fill
 }
 
-func newFills(s Store, up Upstream, timeout time.Duration, log *slog.Logger) *fills {
-	return &fills{store: s, up: up, timeout: timeout, log: log, active: map[v1.Hash]*fill{}}
+func newFills(s Store, timeout time.Duration, log *slog.Logger) *fills {
+	return &fills{store: s, timeout: timeout, log: log, active: map[v1.Hash]*fill{}}
 }
 
-// join returns the fill for d, starting one if none is running. The caller
-// must release it.
-func (fs *fills) join(repo string, d v1.Hash) *fill {
+// join returns the fill for d, starting one from up if none is running.
+// Blobs are shared by digest across repositories and registries. The
+// caller must release the fill.
+func (fs *fills) join(up Upstream, repo string, d v1.Hash) *fill {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if f, ok := fs.active[d]; ok {
@@ -45,16 +45,16 @@ func (fs *fills) join(repo string, d v1.Hash) *fill {
 	f := newFill(d)
 	f.refs = 2 // the caller and the download
 	fs.active[d] = f
-	go fs.run(f, repo)
+	go fs.run(f, up, repo)
 	return f
 }
 
 // run downloads on a context of its own: the fill belongs to no request,
 // so no client leaving can cancel it.
-func (fs *fills) run(f *fill, repo string) {
+func (fs *fills) run(f *fill, up Upstream, repo string) {
 	ctx, cancel := context.WithTimeout(context.Background(), fs.timeout)
 	defer cancel()
-	err := fs.download(ctx, f, repo)
+	err := fs.download(ctx, f, up, repo)
 	if err != nil {
 		fs.log.Warn("blob download failed", "repo", repo, "digest", f.digest, "error", err)
 	}
@@ -67,13 +67,13 @@ func (fs *fills) run(f *fill, repo string) {
 	f.release()
 }
 
-func (fs *fills) download(ctx context.Context, f *fill, repo string) error {
+func (fs *fills) download(ctx context.Context, f *fill, up Upstream, repo string) error {
 	// Re-check inside the flight: the blob may have been committed between
 	// the caller's cache miss and this fill's start.
 	if file, err := fs.store.Open(f.digest); err == nil {
 		return f.adopt(file)
 	}
-	body, size, err := fs.up.Blob(ctx, repo, f.digest)
+	body, size, err := up.Blob(ctx, repo, f.digest)
 	if err != nil {
 		return err
 	}

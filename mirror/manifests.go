@@ -63,7 +63,7 @@ func (m *Mirror) manifestByDigest(ctx context.Context, rt route, accept []string
 // An expired one is revalidated with a HEAD, which Docker Hub does not count
 // against the pull limit; only a changed digest costs a GET.
 func (m *Mirror) manifestByTag(ctx context.Context, rt route, accept []string) (*manifest, error) {
-	t, err := m.opts.Store.Tag(m.opts.UpstreamHost, rt.repo, rt.ref.tag)
+	t, err := m.opts.Store.Tag(rt.reg.Host, rt.repo, rt.ref.tag)
 	if err != nil || !acceptable(t.MediaType, accept) {
 		return m.fetchManifest(ctx, rt, accept)
 	}
@@ -89,7 +89,7 @@ func (m *Mirror) revalidate(ctx context.Context, rt route, accept []string, t ca
 	desc, err := m.headTag(ctx, rt, accept)
 	if err == nil && desc.Digest == t.Digest {
 		t.FetchedAt = m.now().UTC()
-		return cached, m.opts.Store.SetTag(m.opts.UpstreamHost, rt.repo, rt.ref.tag, t)
+		return cached, m.opts.Store.SetTag(rt.reg.Host, rt.repo, rt.ref.tag, t)
 	}
 	if err == nil {
 		var fresh *manifest
@@ -108,16 +108,16 @@ func (m *Mirror) revalidate(ctx context.Context, rt route, accept []string, t ca
 // It does not retry: a cached answer is waiting, and a client should get it
 // at once rather than after a backoff.
 func (m *Mirror) headTag(ctx context.Context, rt route, accept []string) (upstream.Descriptor, error) {
-	key := "HEAD " + rt.repo + ":" + rt.ref.tag + "|" + strings.Join(accept, ",")
+	key := "HEAD " + rt.reg.Host + "/" + rt.repo + ":" + rt.ref.tag + "|" + strings.Join(accept, ",")
 	v, err, _ := m.manifests.Do(key, func() (any, error) {
 		// A client that found the tag expired just before another one's
 		// revalidation finished must not set off a second HEAD.
-		if t, err := m.opts.Store.Tag(m.opts.UpstreamHost, rt.repo, rt.ref.tag); err == nil && m.now().Sub(t.FetchedAt) < m.opts.TagTTL {
+		if t, err := m.opts.Store.Tag(rt.reg.Host, rt.repo, rt.ref.tag); err == nil && m.now().Sub(t.FetchedAt) < m.opts.TagTTL {
 			return upstream.Descriptor{Digest: t.Digest, MediaType: t.MediaType}, nil
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revalidateTimeout)
 		defer cancel()
-		return m.opts.Upstream.HeadManifest(upstream.WithoutRetries(ctx), rt.repo, rt.ref.tag, accept)
+		return rt.reg.Upstream.HeadManifest(upstream.WithoutRetries(ctx), rt.repo, rt.ref.tag, accept)
 	})
 	if err != nil {
 		return upstream.Descriptor{}, err
@@ -153,11 +153,11 @@ func (m *Mirror) cachedManifest(digest string) (*manifest, bool) {
 // fetchManifest asks upstream once for everyone asking the same question at
 // the same moment, and caches the answer by digest (and the tag with it).
 func (m *Mirror) fetchManifest(ctx context.Context, rt route, accept []string) (*manifest, error) {
-	key := rt.repo + "@" + rt.ref.String() + "|" + strings.Join(accept, ",")
+	key := rt.reg.Host + "/" + rt.repo + "@" + rt.ref.String() + "|" + strings.Join(accept, ",")
 	v, err, _ := m.manifests.Do(key, func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), manifestTimeout)
 		defer cancel()
-		got, err := m.opts.Upstream.Manifest(ctx, rt.repo, rt.ref.String(), accept)
+		got, err := rt.reg.Upstream.Manifest(ctx, rt.repo, rt.ref.String(), accept)
 		if err != nil {
 			return nil, err
 		}
@@ -181,7 +181,7 @@ func (m *Mirror) remember(rt route, got *upstream.Manifest, tagWide bool) error 
 	if rt.ref.isDigest() || !tagWide {
 		return nil
 	}
-	return m.opts.Store.SetTag(m.opts.UpstreamHost, rt.repo, rt.ref.tag, cache.Tag{
+	return m.opts.Store.SetTag(rt.reg.Host, rt.repo, rt.ref.tag, cache.Tag{
 		Digest: got.Digest, MediaType: got.MediaType, FetchedAt: m.now().UTC(),
 	})
 }

@@ -37,11 +37,10 @@ type Store interface {
 
 // Options configure a Mirror.
 type Options struct {
-	Store    Store
-	Upstream Upstream
-	// UpstreamHost is the registry clients think they talk to ("docker.io"):
-	// the namespace tags are cached under and the one ?ns= value accepted.
-	UpstreamHost string
+	Store Store
+	// Registries are the upstreams served; Docker Hub ("docker.io"), if
+	// present, is the default for names without a registry.
+	Registries []Registry
 	// TagTTL is how long a tag is served from cache without asking upstream.
 	TagTTL time.Duration
 	// StaleWhileRevalidate extends TagTTL: in this window an expired tag is
@@ -61,23 +60,25 @@ type Mirror struct {
 	opts      Options
 	now       func() time.Time
 	log       *slog.Logger
+	regs      *registries
 	fills     *fills
 	manifests singleflight.Group
 }
 
 // New returns the API handler.
-func New(o Options) *Mirror {
+func New(o Options) (*Mirror, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
-	}
-	if o.UpstreamHost == "" {
-		o.UpstreamHost = "docker.io"
 	}
 	if o.FillTimeout <= 0 {
 		o.FillTimeout = time.Hour
 	}
 	if o.Offline {
-		o.Upstream = offline{}
+		o.Registries = offlineRegistries(o.Registries)
+	}
+	regs, err := newRegistries(o.Registries)
+	if err != nil {
+		return nil, err
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -86,8 +87,9 @@ func New(o Options) *Mirror {
 		opts:  o,
 		now:   o.Now,
 		log:   o.Log,
-		fills: newFills(o.Store, o.Upstream, o.FillTimeout, o.Log),
-	}
+		regs:  regs,
+		fills: newFills(o.Store, o.FillTimeout, o.Log),
+	}, nil
 }
 
 // Handler wraps the API with the access log.
@@ -116,18 +118,12 @@ func (m *Mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // route parses the request and refuses what the mirror never does.
 func (m *Mirror) route(r *http.Request) (route, error) {
-	rt, err := parseRoute(r)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return rt, errWriteRejected
+		return route{}, errWriteRejected
 	}
-	if err != nil {
-		return rt, err
+	rt, err := parseRoute(r.URL.EscapedPath(), r.URL.Query().Get("ns"), m.regs)
+	if err == nil && rt.kind == routeUpload {
+		err = errWriteRejected
 	}
-	if rt.kind == routeUpload {
-		return rt, errWriteRejected
-	}
-	if ns := r.URL.Query().Get("ns"); ns != "" && ns != m.opts.UpstreamHost {
-		return rt, apiErr(errNameUnknown, "registry %q is not mirrored here", ns)
-	}
-	return rt, nil
+	return rt, err
 }

@@ -16,16 +16,12 @@ var (
 
 const maxNameLength = 255
 
-// normalizeName validates a repository name and maps a single-component
-// name to library/<name>, as Docker Hub does for official images.
-func normalizeName(name string) (string, error) {
+// validName checks a repository name against the distribution grammar.
+func validName(name string) error {
 	if len(name) > maxNameLength || !repoPattern.MatchString(name) {
-		return "", apiErr(errNameInvalid, "invalid repository name %q", name)
+		return apiErr(errNameInvalid, "invalid repository name %q", name)
 	}
-	if !strings.Contains(name, "/") {
-		name = "library/" + name
-	}
-	return name, nil
+	return nil
 }
 
 // reference is a manifest reference: a tag or a digest.

@@ -15,6 +15,15 @@ import (
 // what the cache has and misses get 503 UNAVAILABLE.
 type offline struct{}
 
+func offlineRegistries(list []Registry) []Registry {
+	out := make([]Registry, len(list))
+	for i, r := range list {
+		r.Upstream = offline{}
+		out[i] = r
+	}
+	return out
+}
+
 var errOffline = apiErr(errUnavailable, "offline mode: not in the cache")
 
 func (offline) Manifest(context.Context, string, string, []string) (*upstream.Manifest, error) {

@@ -1,7 +1,6 @@
 package mirror
 
 import (
-	"net/http"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -24,21 +23,21 @@ func (k routeKind) String() string { return routeNames[k] }
 // route is a parsed API request path.
 type route struct {
 	kind   routeKind
+	reg    *registry
 	repo   string // normalized, e.g. library/alpine
 	ref    reference
 	digest v1.Hash // for blobs
 }
 
-// parseRoute reads /v2/<name>/{manifests/<ref>,blobs/<digest>,tags/list}.
+// parseRoute reads /v2/[<registry>/]<name>/{manifests/<ref>,blobs/<digest>,tags/list}.
 // The name may itself contain slashes, so the path is read from its end.
 // The escaped path is used, and any escape refused, so that "%2F" cannot
-// smuggle a separator past the grammar.
-func parseRoute(r *http.Request) (route, error) {
-	p := r.URL.EscapedPath()
-	if p == "/v2" || p == "/v2/" {
+// smuggle a separator past the grammar. ns is containerd's ?ns= parameter.
+func parseRoute(escapedPath, ns string, regs *registries) (route, error) {
+	if escapedPath == "/v2" || escapedPath == "/v2/" {
 		return route{kind: routeBase}, nil
 	}
-	rest, ok := strings.CutPrefix(p, "/v2/")
+	rest, ok := strings.CutPrefix(escapedPath, "/v2/")
 	if !ok || strings.Contains(rest, "%") {
 		return route{}, errNotFoundPath
 	}
@@ -50,25 +49,32 @@ func parseRoute(r *http.Request) (route, error) {
 	if n < 3 {
 		return route{}, errNotFoundPath
 	}
-	return routeFor(strings.Join(parts[:n-2], "/"), parts[n-2], parts[n-1])
-}
-
-func routeFor(name, kind, last string) (route, error) {
-	repo, err := normalizeName(name)
+	reg, name, err := regs.pick(ns, strings.Join(parts[:n-2], "/"))
 	if err != nil {
 		return route{}, err
 	}
+	return routeFor(reg, name, parts[n-2], parts[n-1])
+}
+
+func routeFor(reg *registry, name, kind, last string) (route, error) {
+	repo, err := reg.repository(name)
+	if err != nil {
+		return route{}, err
+	}
+	rt := route{reg: reg, repo: repo}
 	switch {
 	case kind == "manifests":
-		ref, err := parseReference(last)
-		return route{kind: routeManifest, repo: repo, ref: ref}, err
+		rt.kind = routeManifest
+		rt.ref, err = parseReference(last)
 	case kind == "blobs":
-		d, err := parseDigest(last)
-		return route{kind: routeBlob, repo: repo, digest: d}, err
+		rt.kind = routeBlob
+		rt.digest, err = parseDigest(last)
 	case kind == "tags" && last == "list":
-		return route{kind: routeTags, repo: repo}, nil
+		rt.kind = routeTags
+	default:
+		return route{}, errNotFoundPath
 	}
-	return route{}, errNotFoundPath
+	return rt, err
 }
 
 // uploadsAt finds the push API's .../blobs/uploads/[<id>] suffix.

@@ -28,6 +28,8 @@ type setup struct {
 	clock        *clock
 	offline      bool
 	swr          time.Duration
+	allow        []string // Docker Hub's allowlist
+	others       map[string]*upstreamtest.Hub
 }
 
 // clock is a time source a test moves by hand, so tags expire without
@@ -79,15 +81,18 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 	if err != nil {
 		t.Fatal(err)
 	}
-	up, err := upstream.New(upstream.Options{URL: hub.URL, Username: s.user, Password: s.pass, AllowPrivateNetworks: s.allowPrivate, UserAgent: "hubmirror-test", StallTimeout: s.stall})
-	if err != nil {
-		t.Fatal(err)
+	regs := []mirror.Registry{{Host: "docker.io", Upstream: client(t, hub, s), Allow: s.allow}}
+	for host, other := range s.others {
+		regs = append(regs, mirror.Registry{Host: host, Upstream: client(t, other, setup{})})
 	}
-	o := mirror.Options{Store: store, Upstream: up, TagTTL: s.ttl, FillTimeout: time.Minute, Offline: s.offline, StaleWhileRevalidate: s.swr}
+	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillTimeout: time.Minute, Offline: s.offline, StaleWhileRevalidate: s.swr}
 	if s.clock != nil {
 		o.Now = s.clock.Now
 	}
-	m := mirror.New(o)
+	m, err := mirror.New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := httptest.NewServer(m.Handler())
 	var once sync.Once
 	return running{url: srv.URL, stop: func() {
@@ -96,6 +101,15 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 			store.Close()
 		})
 	}}
+}
+
+func client(t *testing.T, hub *upstreamtest.Hub, s setup) *upstream.Client {
+	t.Helper()
+	up, err := upstream.New(upstream.Options{URL: hub.URL, Username: s.user, Password: s.pass, AllowPrivateNetworks: s.allowPrivate, UserAgent: "hubmirror-test", StallTimeout: s.stall})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return up
 }
 
 func mustImage(t *testing.T) v1.Image {

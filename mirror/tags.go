@@ -8,7 +8,7 @@ import (
 // serveTags passes a tag list through from upstream: tags are upstream's
 // truth, and a stale list is worse than an honest error.
 func (m *Mirror) serveTags(w http.ResponseWriter, r *http.Request, rt route) {
-	list, err := m.opts.Upstream.Tags(r.Context(), rt.repo, pagination(r.URL.Query()))
+	list, err := rt.reg.Upstream.Tags(r.Context(), rt.repo, pagination(r.URL.Query()))
 	if err != nil {
 		writeError(w, err, errNameUnknown)
 		return
