@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -22,16 +23,14 @@ import (
 const shutdownGrace = 30 * time.Second
 
 func serveCommand() *cli.Command {
+	flags := fileBacked(append(upstreamFlags(), cacheFlags()...))
 	return &cli.Command{
 		Name:   "serve",
 		Usage:  "serve the registry API, filling the cache from upstream",
-		Flags:  serveFlags(),
+		Flags:  flags,
+		Before: loadFromConfigFile(flags),
 		Action: serve,
 	}
-}
-
-func serveFlags() []cli.Flag {
-	return append(upstreamFlags(), cacheFlags()...)
 }
 
 func upstreamFlags() []cli.Flag {
@@ -41,6 +40,7 @@ func upstreamFlags() []cli.Flag {
 		&cli.StringFlag{Name: "upstream-username", EnvVars: env("UPSTREAM_USERNAME"), Usage: "upstream account, for higher rate limits and private repositories"},
 		&cli.StringFlag{Name: "upstream-password", EnvVars: env("UPSTREAM_PASSWORD"), Usage: "upstream password or access token (prefer the env var: flags show in ps)"},
 		&cli.BoolFlag{Name: "upstream-allow-private", EnvVars: env("UPSTREAM_ALLOW_PRIVATE"), Usage: "let upstream send the mirror to token realms and blob redirects on private IP addresses (a LAN registry)"},
+		&cli.StringSliceFlag{Name: "upstream-realm-host", EnvVars: env("UPSTREAM_REALM_HOST"), Usage: "token realm host, off the upstream's own domain, that may receive its credentials"},
 		&cli.DurationFlag{Name: "tag-ttl", Value: 5 * time.Minute, EnvVars: env("TAG_TTL"), Usage: "how long a tag is served from cache before asking upstream again"},
 		&cli.DurationFlag{Name: "tag-stale-while-revalidate", EnvVars: env("TAG_STALE_WHILE_REVALIDATE"), Usage: "after the TTL, serve a tag at once for this long while revalidating it in the background"},
 		&cli.BoolFlag{Name: "offline", EnvVars: env("OFFLINE"), Usage: "never contact upstream; serve only what is cached"},
@@ -62,21 +62,13 @@ func serve(c *cli.Context) error {
 		return err
 	}
 	defer store.Close()
-	up, err := upstream.New(upstream.Options{
-		URL:                  c.String("upstream"),
-		Username:             c.String("upstream-username"),
-		Password:             c.String("upstream-password"),
-		AllowPrivateNetworks: c.Bool("upstream-allow-private"),
-		StallTimeout:         c.Duration("upstream-stall-timeout"),
-		UserAgent:            "hubmirror/" + version(),
-		Log:                  log,
-	})
+	regs, err := registries(c, log)
 	if err != nil {
 		return err
 	}
 	m, err := mirror.New(mirror.Options{
 		Store:                store,
-		Registries:           []mirror.Registry{{Host: "docker.io", Upstream: up}},
+		Registries:           regs,
 		TagTTL:               c.Duration("tag-ttl"),
 		StaleWhileRevalidate: c.Duration("tag-stale-while-revalidate"),
 		Offline:              c.Bool("offline"),
@@ -87,6 +79,33 @@ func serve(c *cli.Context) error {
 		return err
 	}
 	return run(c.Context, c.String("listen"), m.Handler(), log)
+}
+
+// registries builds one upstream client per configured registry.
+func registries(c *cli.Context, log *slog.Logger) ([]mirror.Registry, error) {
+	list, err := upstreams(c)
+	if err != nil {
+		return nil, err
+	}
+	var regs []mirror.Registry
+	for _, u := range list {
+		up, err := upstream.New(upstream.Options{
+			URL:                  u.URL,
+			Username:             u.Username,
+			Password:             u.Password,
+			RealmHosts:           u.RealmHosts,
+			AllowPrivateNetworks: u.AllowPrivate,
+			StallTimeout:         c.Duration("upstream-stall-timeout"),
+			UserAgent:            "hubmirror/" + version(),
+			Log:                  log.With("upstream", u.Host),
+		})
+		if err != nil {
+			return nil, fmt.Errorf("upstream %s: %w", u.Host, err)
+		}
+		regs = append(regs, mirror.Registry{Host: u.Host, Upstream: up, Allow: u.Allow})
+		log.Info("mirroring", "registry", u.Host, "url", u.URL, "authenticated", u.Username != "")
+	}
+	return regs, nil
 }
 
 // run serves until SIGINT or SIGTERM, then lets in-flight requests finish.

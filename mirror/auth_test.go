@@ -123,7 +123,19 @@ func TestPrivateRepositoryNeedsUpstreamCredentials(t *testing.T) {
 	}
 	assertErrorCode(t, resp, body, "NAME_UNKNOWN")
 
-	authed := startMirror(t, hub, setup{user: "ci", pass: "s3cret"})
+	// The fake's realm (localhost) is not on the registry's domain (an IP), so
+	// the operator must name it before credentials may go there.
+	refused := startMirror(t, hub, setup{user: "ci", pass: "s3cret"})
+	if resp, _ := get(t, "GET", refused+path, "Accept", dockerManifest); resp.StatusCode != http.StatusBadGateway {
+		t.Errorf("credentials for a foreign realm: status %d, want 502", resp.StatusCode)
+	}
+	for _, tr := range hub.TokenRequests() {
+		if tr.Basic {
+			t.Fatal("credentials were sent to a realm off the registry's domain")
+		}
+	}
+
+	authed := startMirror(t, hub, setup{user: "ci", pass: "s3cret", realmHosts: []string{"localhost"}})
 	resp, body = get(t, "GET", authed+path, "Accept", dockerManifest)
 	if resp.StatusCode != 200 || sha(body) != s.Digest.String() {
 		t.Fatalf("with credentials: %d %s", resp.StatusCode, body)

@@ -24,6 +24,7 @@ type setup struct {
 	allowPrivate bool
 	dataDir      string
 	user, pass   string
+	realmHosts   []string
 	stall        time.Duration
 	clock        *clock
 	offline      bool
@@ -105,7 +106,7 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 
 func client(t *testing.T, hub *upstreamtest.Hub, s setup) *upstream.Client {
 	t.Helper()
-	up, err := upstream.New(upstream.Options{URL: hub.URL, Username: s.user, Password: s.pass, AllowPrivateNetworks: s.allowPrivate, UserAgent: "hubmirror-test", StallTimeout: s.stall})
+	up, err := upstream.New(upstream.Options{URL: hub.URL, Username: s.user, Password: s.pass, RealmHosts: s.realmHosts, AllowPrivateNetworks: s.allowPrivate, UserAgent: "hubmirror-test", StallTimeout: s.stall})
 	if err != nil {
 		t.Fatal(err)
 	}

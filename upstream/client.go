@@ -21,6 +21,9 @@ type Options struct {
 	// and redirect targets on private addresses (a LAN registry whose blobs
 	// live on LAN storage). Off by default: see hostPolicy.
 	AllowPrivateNetworks bool
+	// RealmHosts are token realms, besides those on the registry's own
+	// registrable domain, that may receive Username and Password.
+	RealmHosts []string
 	// UserAgent names the mirror to the registry.
 	UserAgent string
 	// StallTimeout is how long a blob body may send nothing before it counts
@@ -63,7 +66,7 @@ func New(o Options) (*Client, error) {
 		username:  o.Username,
 		password:  o.Password,
 		userAgent: o.UserAgent,
-		policy:    hostPolicy{registryHost: base.Host, allowPrivate: o.AllowPrivateNetworks},
+		policy:    hostPolicy{registryHost: base.Host, allowPrivate: o.AllowPrivateNetworks, realmHosts: o.RealmHosts},
 		retry:     defaultRetry,
 		stall:     o.StallTimeout,
 		log:       o.Log,

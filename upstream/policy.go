@@ -2,11 +2,15 @@ package upstream
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // hostPolicy decides which hosts besides the registry itself may receive a
@@ -18,6 +22,35 @@ import (
 type hostPolicy struct {
 	registryHost string // host:port of the configured upstream, always allowed
 	allowPrivate bool
+	realmHosts   []string // extra hosts that may receive credentials
+}
+
+// mayReceiveCredentials says whether a token realm may be sent the
+// upstream's username and password: only a realm on the registry's own
+// registrable domain (auth.docker.io for registry-1.docker.io), or one the
+// operator named. A registry cannot talk the mirror into handing its
+// Docker Hub password to somebody else's server.
+func (p hostPolicy) mayReceiveCredentials(u *url.URL) bool {
+	if slices.Contains(p.realmHosts, u.Host) || slices.Contains(p.realmHosts, u.Hostname()) {
+		return true
+	}
+	return registrableDomain(u.Hostname()) == registrableDomain(hostOnly(p.registryHost))
+}
+
+// registrableDomain is the public suffix plus one label ("docker.io" for
+// auth.docker.io); an IP or a single-label name is its own domain.
+func registrableDomain(host string) string {
+	if d, err := publicsuffix.EffectiveTLDPlusOne(host); err == nil {
+		return d
+	}
+	return host
+}
+
+func hostOnly(hostport string) string {
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		return h
+	}
+	return hostport
 }
 
 func (p hostPolicy) check(u *url.URL) error {

@@ -37,3 +37,27 @@ func TestHostPolicy(t *testing.T) {
 		}
 	}
 }
+
+func TestCredentialsGoOnlyToTheRegistrysDomain(t *testing.T) {
+	hub := hostPolicy{registryHost: "registry-1.docker.io"}
+	lan := hostPolicy{registryHost: "127.0.0.1:5000", realmHosts: []string{"localhost"}}
+	cases := []struct {
+		p    hostPolicy
+		url  string
+		want bool
+	}{
+		{hub, "https://auth.docker.io/token", true},
+		{hub, "https://registry-1.docker.io/token", true},
+		{hub, "https://auth.evil.example/token", false},
+		{hub, "https://docker.io.evil.example/token", false},
+		{lan, "http://localhost:9000/token", true},
+		{lan, "http://127.0.0.1:5000/token", true},
+		{lan, "http://127.0.0.2:5000/token", false},
+	}
+	for _, tc := range cases {
+		u, _ := url.Parse(tc.url)
+		if got := tc.p.mayReceiveCredentials(u); got != tc.want {
+			t.Errorf("%s from %s: %v, want %v", tc.url, tc.p.registryHost, got, tc.want)
+		}
+	}
+}

@@ -127,6 +127,9 @@ func (c *Client) fetchToken(ctx context.Context, ch challenge, scope string) (to
 	q.Set("scope", scope)
 	req.URL.RawQuery = q.Encode()
 	if c.username != "" {
+		if !c.policy.mayReceiveCredentials(u) {
+			return token{}, fmt.Errorf("%w: token realm %s is not on the registry's domain; list it in the upstream's realm_hosts to send it credentials", ErrRefusedHost, u.Host)
+		}
 		req.SetBasicAuth(c.username, c.password)
 	}
 	req.Header.Set("User-Agent", c.userAgent)
