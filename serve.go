@@ -46,6 +46,10 @@ func upstreamFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "offline", EnvVars: env("OFFLINE"), Usage: "never contact upstream; serve only what is cached"},
 		&cli.DurationFlag{Name: "upstream-stall-timeout", Value: 30 * time.Second, EnvVars: env("UPSTREAM_STALL_TIMEOUT"), Usage: "a blob download that sends nothing this long is resumed"},
 		&cli.DurationFlag{Name: "fill-timeout", Value: time.Hour, EnvVars: env("FILL_TIMEOUT"), Usage: "longest one upstream blob download may take"},
+		&cli.IntFlag{Name: "max-concurrent-fills", Value: 32, EnvVars: env("MAX_CONCURRENT_FILLS"), Usage: "upstream blob downloads at once; more wait their turn"},
+		&cli.StringFlag{Name: "htpasswd", EnvVars: env("HTPASSWD"), Usage: "bcrypt htpasswd file: clients must log in (docker login)"},
+		&cli.StringFlag{Name: "tls-cert", EnvVars: env("TLS_CERT"), Usage: "serve HTTPS (and HTTP/2) with this certificate"},
+		&cli.StringFlag{Name: "tls-key", EnvVars: env("TLS_KEY"), Usage: "the certificate's private key"},
 		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
 	}
 }
@@ -73,12 +77,42 @@ func serve(c *cli.Context) error {
 		StaleWhileRevalidate: c.Duration("tag-stale-while-revalidate"),
 		Offline:              c.Bool("offline"),
 		FillTimeout:          c.Duration("fill-timeout"),
+		MaxConcurrentFills:   c.Int("max-concurrent-fills"),
 		Log:                  log,
 	})
 	if err != nil {
 		return err
 	}
-	return run(c.Context, c.String("listen"), m.Handler(), log)
+	h, err := withClientAuth(c.String("htpasswd"), m.Handler())
+	if err != nil {
+		return err
+	}
+	return run(c.Context, listener{addr: c.String("listen"), cert: c.String("tls-cert"), key: c.String("tls-key")}, h, log)
+}
+
+// withClientAuth puts the registry API behind htpasswd logins when a file
+// is given.
+func withClientAuth(htpasswd string, h http.Handler) (http.Handler, error) {
+	if htpasswd == "" {
+		return h, nil
+	}
+	users, err := mirror.LoadHtpasswd(htpasswd)
+	if err != nil {
+		return nil, err
+	}
+	return mirror.RequireAuth(users, h), nil
+}
+
+// listener is where and how the API is served.
+type listener struct {
+	addr, cert, key string
+}
+
+func (l listener) serve(srv *http.Server, ln net.Listener) error {
+	if l.cert != "" || l.key != "" {
+		return srv.ServeTLS(ln, l.cert, l.key) // HTTP/2 comes with TLS
+	}
+	return srv.Serve(ln)
 }
 
 // registries builds one upstream client per configured registry.
@@ -109,18 +143,18 @@ func registries(c *cli.Context, log *slog.Logger) ([]mirror.Registry, error) {
 }
 
 // run serves until SIGINT or SIGTERM, then lets in-flight requests finish.
-func run(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {
+func run(ctx context.Context, l listener, h http.Handler, log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", l.addr)
 	if err != nil {
 		return err
 	}
 	srv := newServer(h)
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		log.Info("serving registry API", "addr", ln.Addr().String())
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+		log.Info("serving registry API", "addr", ln.Addr().String(), "tls", l.cert != "")
+		if err := l.serve(srv, ln); !errors.Is(err, http.ErrServerClosed) {
 			return err
 		}
 		return nil

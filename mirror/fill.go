@@ -22,14 +22,18 @@ var errFillFailed = errors.New("fill failed")
 type fills struct {
 	store   Store
 	timeout time.Duration
+	slots   chan struct{} // one per download allowed at once
 	log     *slog.Logger
 
 	mu     sync.Mutex
 	active map[v1.Hash]*fill
 }
 
-func newFills(s Store, timeout time.Duration, log *slog.Logger) *fills {
-	return &fills{store: s, timeout: timeout, log: log, active: map[v1.Hash]*fill{}}
+func newFills(s Store, timeout time.Duration, maxConcurrent int, log *slog.Logger) *fills {
+	if maxConcurrent <= 0 {
+		maxConcurrent = 32
+	}
+	return &fills{store: s, timeout: timeout, slots: make(chan struct{}, maxConcurrent), log: log, active: map[v1.Hash]*fill{}}
 }
 
 // join returns the fill for d, starting one from up if none is running.
@@ -52,9 +56,11 @@ func (fs *fills) join(up Upstream, repo string, d v1.Hash) *fill {
 // run downloads on a context of its own: the fill belongs to no request,
 // so no client leaving can cancel it.
 func (fs *fills) run(f *fill, up Upstream, repo string) {
+	fs.slots <- struct{}{} // queue for a download slot
 	ctx, cancel := context.WithTimeout(context.Background(), fs.timeout)
-	defer cancel()
 	err := fs.download(ctx, f, up, repo)
+	cancel()
+	<-fs.slots
 	if err != nil {
 		fs.log.Warn("blob download failed", "repo", repo, "digest", f.digest, "error", err)
 	}

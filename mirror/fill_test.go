@@ -257,3 +257,29 @@ func assertEmptyDir(t *testing.T, dir string) {
 		t.Errorf("%s holds %d leftovers", dir, len(left))
 	}
 }
+
+// Past the limit of concurrent downloads, a new one waits its turn rather
+// than failing.
+func TestFillsBeyondTheLimitQueue(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	_, first := randomBlob(t, hub, "library/big", 2<<20)
+	second := hub.AddBlob("library/big", []byte("the second blob"))
+	m := startMirror(t, hub, setup{maxFills: 1})
+	gate := hub.Hold(first, 1<<20)
+	p1 := startPull(context.Background(), m+"/v2/library/big/blobs/"+first.String())
+	waitFor(t, "the first download to start", gate.Reached())
+	p2 := startPull(context.Background(), m+"/v2/library/big/blobs/"+second.String())
+	time.Sleep(100 * time.Millisecond) // give a wrongly unqueued download the time to start
+	if got := hub.BlobGetsFor(second); got != 0 {
+		t.Fatalf("the second download started while the only slot was taken")
+	}
+	gate.Release()
+	for _, p := range []*pull{p1, p2} {
+		if r := p.result(t); r.err != nil {
+			t.Fatal(r.err)
+		}
+	}
+	if got := hub.BlobGetsFor(second); got != 1 {
+		t.Errorf("second blob fetched %d times, want 1", got)
+	}
+}

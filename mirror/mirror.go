@@ -52,7 +52,10 @@ type Options struct {
 	Now func() time.Time
 	// FillTimeout bounds one upstream blob download.
 	FillTimeout time.Duration
-	Log         *slog.Logger
+	// MaxConcurrentFills bounds upstream blob downloads at once; the rest
+	// queue (their clients wait) rather than fail. Default 32.
+	MaxConcurrentFills int
+	Log                *slog.Logger
 }
 
 // Mirror is the registry API handler.
@@ -88,7 +91,7 @@ func New(o Options) (*Mirror, error) {
 		now:   o.Now,
 		log:   o.Log,
 		regs:  regs,
-		fills: newFills(o.Store, o.FillTimeout, o.Log),
+		fills: newFills(o.Store, o.FillTimeout, o.MaxConcurrentFills, o.Log),
 	}, nil
 }
 

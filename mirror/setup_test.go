@@ -31,6 +31,7 @@ type setup struct {
 	swr          time.Duration
 	allow        []string // Docker Hub's allowlist
 	others       map[string]*upstreamtest.Hub
+	maxFills     int
 }
 
 // clock is a time source a test moves by hand, so tags expire without
@@ -86,7 +87,7 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 	for host, other := range s.others {
 		regs = append(regs, mirror.Registry{Host: host, Upstream: client(t, other, setup{})})
 	}
-	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillTimeout: time.Minute, Offline: s.offline, StaleWhileRevalidate: s.swr}
+	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillTimeout: time.Minute, MaxConcurrentFills: s.maxFills, Offline: s.offline, StaleWhileRevalidate: s.swr}
 	if s.clock != nil {
 		o.Now = s.clock.Now
 	}
