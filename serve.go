@@ -1,26 +1,19 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
-	"golang.org/x/sync/errgroup"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hubmirror/hubmirror/metrics"
 	"github.com/hubmirror/hubmirror/mirror"
 	"github.com/hubmirror/hubmirror/upstream"
 )
-
-// shutdownGrace is how long in-flight streams may finish after SIGTERM.
-const shutdownGrace = 30 * time.Second
 
 func serveCommand() *cli.Command {
 	flags := fileBacked(append(upstreamFlags(), cacheFlags()...))
@@ -50,23 +43,27 @@ func upstreamFlags() []cli.Flag {
 		&cli.StringFlag{Name: "htpasswd", EnvVars: env("HTPASSWD"), Usage: "bcrypt htpasswd file: clients must log in (docker login)"},
 		&cli.StringFlag{Name: "tls-cert", EnvVars: env("TLS_CERT"), Usage: "serve HTTPS (and HTTP/2) with this certificate"},
 		&cli.StringFlag{Name: "tls-key", EnvVars: env("TLS_KEY"), Usage: "the certificate's private key"},
+		&cli.StringFlag{Name: "metrics-listen", EnvVars: env("METRICS_LISTEN"), Usage: "serve /metrics, /healthz and /readyz on this address too (default: only on --listen)"},
 		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
+		&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: env("LOG_FORMAT"), Usage: "text or json"},
 	}
 }
 
 func env(name string) []string { return []string{"HUBMIRROR_" + name} }
 
 func serve(c *cli.Context) error {
-	log, err := newLogger(c.String("log-level"))
+	log, err := newLogger(c.String("log-level"), c.String("log-format"))
 	if err != nil {
 		return err
 	}
+	reg := prometheus.NewRegistry()
+	met := metrics.New(reg)
 	store, err := openStore(c, log)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	regs, err := registries(c, log)
+	regs, err := registries(c, met, log)
 	if err != nil {
 		return err
 	}
@@ -78,16 +75,23 @@ func serve(c *cli.Context) error {
 		Offline:              c.Bool("offline"),
 		FillTimeout:          c.Duration("fill-timeout"),
 		MaxConcurrentFills:   c.Int("max-concurrent-fills"),
+		Metrics:              met,
 		Log:                  log,
 	})
 	if err != nil {
 		return err
 	}
-	h, err := withClientAuth(c.String("htpasswd"), m.Handler())
+	api, err := withClientAuth(c.String("htpasswd"), m.Handler())
 	if err != nil {
 		return err
 	}
-	return run(c.Context, listener{addr: c.String("listen"), cert: c.String("tls-cert"), key: c.String("tls-key")}, h, log)
+	ops := opsHandler(m, reg)
+	main := listener{addr: c.String("listen"), cert: c.String("tls-cert"), key: c.String("tls-key"), handler: routes(api, ops, m, reg)}
+	listeners := []listener{main}
+	if addr := c.String("metrics-listen"); addr != "" {
+		listeners = append(listeners, listener{addr: addr, handler: ops})
+	}
+	return run(c.Context, log, listeners...)
 }
 
 // withClientAuth puts the registry API behind htpasswd logins when a file
@@ -103,20 +107,8 @@ func withClientAuth(htpasswd string, h http.Handler) (http.Handler, error) {
 	return mirror.RequireAuth(users, h), nil
 }
 
-// listener is where and how the API is served.
-type listener struct {
-	addr, cert, key string
-}
-
-func (l listener) serve(srv *http.Server, ln net.Listener) error {
-	if l.cert != "" || l.key != "" {
-		return srv.ServeTLS(ln, l.cert, l.key) // HTTP/2 comes with TLS
-	}
-	return srv.Serve(ln)
-}
-
 // registries builds one upstream client per configured registry.
-func registries(c *cli.Context, log *slog.Logger) ([]mirror.Registry, error) {
+func registries(c *cli.Context, met *metrics.Metrics, log *slog.Logger) ([]mirror.Registry, error) {
 	list, err := upstreams(c)
 	if err != nil {
 		return nil, err
@@ -131,6 +123,7 @@ func registries(c *cli.Context, log *slog.Logger) ([]mirror.Registry, error) {
 			AllowPrivateNetworks: u.AllowPrivate,
 			StallTimeout:         c.Duration("upstream-stall-timeout"),
 			UserAgent:            "hubmirror/" + version(),
+			Observer:             met.Upstream(u.Host),
 			Log:                  log.With("upstream", u.Host),
 		})
 		if err != nil {
@@ -140,50 +133,4 @@ func registries(c *cli.Context, log *slog.Logger) ([]mirror.Registry, error) {
 		log.Info("mirroring", "registry", u.Host, "url", u.URL, "authenticated", u.Username != "")
 	}
 	return regs, nil
-}
-
-// run serves until SIGINT or SIGTERM, then lets in-flight requests finish.
-func run(ctx context.Context, l listener, h http.Handler, log *slog.Logger) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ln, err := net.Listen("tcp", l.addr)
-	if err != nil {
-		return err
-	}
-	srv := newServer(h)
-	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		log.Info("serving registry API", "addr", ln.Addr().String(), "tls", l.cert != "")
-		if err := l.serve(srv, ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-ctx.Done()
-		log.Info("shutting down")
-		sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-		defer cancel()
-		return srv.Shutdown(sctx)
-	})
-	return g.Wait()
-}
-
-// newServer bounds what a client can hold open without sending anything,
-// but sets no write timeout: a large layer to a slow client takes minutes.
-func newServer(h http.Handler) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-	}
-}
-
-func newLogger(level string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, err
-	}
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
 }

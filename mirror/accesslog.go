@@ -3,10 +3,11 @@ package mirror
 import (
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 )
 
-// recorder remembers what a handler sent, for the access log line.
+// recorder remembers what a handler sent, for the access log and metrics.
 type recorder struct {
 	http.ResponseWriter
 	status int
@@ -35,21 +36,41 @@ func (r *recorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach Flush on the real writer.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// accessLog writes one line per request, including requests whose
-// connection was deliberately aborted (a fill that failed mid-body).
-func accessLog(log *slog.Logger, next http.Handler) http.Handler {
+// observe writes one access-log line and the request metrics per request,
+// including requests whose connection was deliberately aborted (a fill
+// that failed mid-body).
+func (m *Mirror) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rec := &recorder{ResponseWriter: w}
+		rec := &recorder{ResponseWriter: w, route: routeUnknown.String()}
 		start := time.Now()
 		defer func() {
 			p := recover()
-			logRequest(log, r, rec, time.Since(start), p != nil)
+			took := time.Since(start)
+			logRequest(m.log, r, rec, took, p != nil)
+			m.count(r, rec, took)
 			if p != nil {
 				panic(p)
 			}
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+func (m *Mirror) count(r *http.Request, rec *recorder, took time.Duration) {
+	mt := m.opts.Metrics
+	mt.HTTPRequests.WithLabelValues(rec.route, r.Method, strconv.Itoa(rec.status)).Inc()
+	mt.HTTPDuration.WithLabelValues(rec.route).Observe(took.Seconds())
+	if rec.cache == "" {
+		return
+	}
+	mt.CacheLookups.WithLabelValues(rec.route, rec.cache).Inc()
+	if rec.route == routeBlob.String() && r.Method == http.MethodGet {
+		source := "cache"
+		if rec.cache == "miss" {
+			source = "fill"
+		}
+		mt.ServedBytes.WithLabelValues(source).Add(float64(rec.bytes))
+	}
 }
 
 func logRequest(log *slog.Logger, r *http.Request, rec *recorder, took time.Duration, aborted bool) {

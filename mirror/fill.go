@@ -11,6 +11,10 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/metrics"
+	"github.com/hubmirror/hubmirror/upstream"
 )
 
 // errFillFailed marks a fill that broke after it had started: its readers
@@ -23,17 +27,18 @@ type fills struct {
 	store   Store
 	timeout time.Duration
 	slots   chan struct{} // one per download allowed at once
+	metrics *metrics.Metrics
 	log     *slog.Logger
 
 	mu     sync.Mutex
 	active map[v1.Hash]*fill
 }
 
-func newFills(s Store, timeout time.Duration, maxConcurrent int, log *slog.Logger) *fills {
+func newFills(s Store, timeout time.Duration, maxConcurrent int, m *metrics.Metrics, log *slog.Logger) *fills {
 	if maxConcurrent <= 0 {
 		maxConcurrent = 32
 	}
-	return &fills{store: s, timeout: timeout, slots: make(chan struct{}, maxConcurrent), log: log, active: map[v1.Hash]*fill{}}
+	return &fills{store: s, timeout: timeout, slots: make(chan struct{}, maxConcurrent), metrics: m, log: log, active: map[v1.Hash]*fill{}}
 }
 
 // join returns the fill for d, starting one from up if none is running.
@@ -44,11 +49,14 @@ func (fs *fills) join(up Upstream, repo string, d v1.Hash) *fill {
 	defer fs.mu.Unlock()
 	if f, ok := fs.active[d]; ok {
 		f.acquire()
+		fs.metrics.FillFollowers.Inc()
 		return f
 	}
 	f := newFill(d)
 	f.refs = 2 // the caller and the download
+	f.firstByte = fs.firstByteTimer()
 	fs.active[d] = f
+	fs.metrics.FillsInFlight.Inc()
 	go fs.run(f, up, repo)
 	return f
 }
@@ -61,7 +69,9 @@ func (fs *fills) run(f *fill, up Upstream, repo string) {
 	err := fs.download(ctx, f, up, repo)
 	cancel()
 	<-fs.slots
+	fs.metrics.FillsInFlight.Dec()
 	if err != nil {
+		fs.metrics.FillErrors.WithLabelValues(fillErrorReason(err)).Inc()
 		fs.log.Warn("blob download failed", "repo", repo, "digest", f.digest, "error", err)
 	}
 	// Forget before finishing: once readers learn the outcome, a new
@@ -96,6 +106,30 @@ func (fs *fills) download(ctx context.Context, f *fill, up Upstream, repo string
 	return p.Commit()
 }
 
+// firstByteTimer returns a func that, called once, records the time from
+// now (the cache miss) to the first byte of the blob being available.
+func (fs *fills) firstByteTimer() func() {
+	start := time.Now()
+	var once sync.Once
+	return func() {
+		once.Do(func() { fs.metrics.FillFirstByte.Observe(time.Since(start).Seconds()) })
+	}
+}
+
+// fillErrorReason sorts download failures into the few reasons the
+// fill_errors_total metric distinguishes.
+func fillErrorReason(err error) string {
+	var se *upstream.StatusError
+	switch {
+	case errors.Is(err, cache.ErrCorrupt), errors.Is(err, upstream.ErrDigestMismatch):
+		return "corrupt"
+	case errors.As(err, &se), errors.Is(err, upstream.ErrUnreachable), errors.Is(err, upstream.ErrRefusedHost),
+		errors.Is(err, context.DeadlineExceeded), errors.Is(err, errOffline):
+		return "upstream"
+	}
+	return "local"
+}
+
 // fill is one download in progress. Readers follow its temp file through a
 // shared descriptor (ReadAt only), which stays valid after the commit
 // renames the file and is closed when the last reader lets go.
@@ -112,6 +146,8 @@ type fill struct {
 	done    bool
 	err     error
 	refs    int
+
+	firstByte func() // records time to first byte; nil for no metric
 }
 
 func newFill(d v1.Hash) *fill {
@@ -156,6 +192,9 @@ func (f *fill) adopt(file *os.File) error {
 }
 
 func (f *fill) advance(n int64) {
+	if n > 0 && f.firstByte != nil {
+		f.firstByte()
+	}
 	f.mu.Lock()
 	f.written += n
 	f.mu.Unlock()

@@ -33,6 +33,9 @@ func (m *Mirror) serveManifest(w http.ResponseWriter, r *http.Request, rt route)
 		return
 	}
 	noteCache(w, man.cache)
+	if r.Method == http.MethodGet && !rt.ref.isDigest() {
+		m.pulls.add(rt.reg.Host + "/" + rt.repo)
+	}
 	h := w.Header()
 	h.Set("Content-Type", man.mediaType)
 	h.Set("Docker-Content-Digest", man.digest)

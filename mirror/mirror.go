@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/metrics"
 	"github.com/hubmirror/hubmirror/upstream"
 )
 
@@ -50,6 +51,8 @@ type Options struct {
 	Offline bool
 	// Now tells the time; tests move it to expire tags without sleeping.
 	Now func() time.Time
+	// Metrics receives the mirror's counters; nil counts into the void.
+	Metrics *metrics.Metrics
 	// FillTimeout bounds one upstream blob download.
 	FillTimeout time.Duration
 	// MaxConcurrentFills bounds upstream blob downloads at once; the rest
@@ -64,6 +67,7 @@ type Mirror struct {
 	now       func() time.Time
 	log       *slog.Logger
 	regs      *registries
+	pulls     *topCounter
 	fills     *fills
 	manifests singleflight.Group
 }
@@ -86,17 +90,21 @@ func New(o Options) (*Mirror, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.Metrics == nil {
+		o.Metrics = metrics.Discard()
+	}
 	return &Mirror{
 		opts:  o,
 		now:   o.Now,
 		log:   o.Log,
 		regs:  regs,
-		fills: newFills(o.Store, o.FillTimeout, o.MaxConcurrentFills, o.Log),
+		pulls: newTopCounter(10000),
+		fills: newFills(o.Store, o.FillTimeout, o.MaxConcurrentFills, o.Metrics, o.Log),
 	}, nil
 }
 
-// Handler wraps the API with the access log.
-func (m *Mirror) Handler() http.Handler { return accessLog(m.log, m) }
+// Handler wraps the API with the access log and request metrics.
+func (m *Mirror) Handler() http.Handler { return m.observe(m) }
 
 func (m *Mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")

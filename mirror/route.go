@@ -9,14 +9,15 @@ import (
 type routeKind int
 
 const (
-	routeBase routeKind = iota
+	routeUnknown routeKind = iota
+	routeBase
 	routeManifest
 	routeBlob
 	routeTags
 	routeUpload
 )
 
-var routeNames = [...]string{"base", "manifest", "blob", "tags", "upload"}
+var routeNames = [...]string{"unknown", "base", "manifest", "blob", "tags", "upload"}
 
 func (k routeKind) String() string { return routeNames[k] }
 

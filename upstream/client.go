@@ -26,6 +26,8 @@ type Options struct {
 	RealmHosts []string
 	// UserAgent names the mirror to the registry.
 	UserAgent string
+	// Observer, if set, is told of every request, for metrics.
+	Observer Observer
 	// StallTimeout is how long a blob body may send nothing before it counts
 	// as broken and is resumed; default 30s.
 	StallTimeout time.Duration
@@ -44,6 +46,8 @@ type Client struct {
 	retry     retryPolicy
 	stall     time.Duration
 	limits    rateLimit
+	obs       Observer
+	health    healthState
 	http      *http.Client
 	tokens    *tokens
 	log       *slog.Logger
@@ -58,6 +62,9 @@ func New(o Options) (*Client, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
+	if o.Observer == nil {
+		o.Observer = noObserver{}
+	}
 	if o.StallTimeout <= 0 {
 		o.StallTimeout = 30 * time.Second
 	}
@@ -69,6 +76,7 @@ func New(o Options) (*Client, error) {
 		policy:    hostPolicy{registryHost: base.Host, allowPrivate: o.AllowPrivateNetworks, realmHosts: o.RealmHosts},
 		retry:     defaultRetry,
 		stall:     o.StallTimeout,
+		obs:       o.Observer,
 		log:       o.Log,
 	}
 	c.http = &http.Client{Transport: newTransport(), CheckRedirect: c.policy.checkRedirect}
@@ -191,9 +199,15 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, hdr http.H
 	req.Header.Set("User-Agent", c.userAgent)
 	resp, err := c.http.Do(req)
 	if err != nil {
+		c.obs.Request(requestKind(req), 0)
+		c.health.record(0, err)
 		return nil, unreachable(err)
 	}
-	c.limits.observe(resp.Header)
+	c.obs.Request(requestKind(req), resp.StatusCode)
+	c.health.record(resp.StatusCode, nil)
+	if remaining, ok := c.limits.observe(resp.Header); ok {
+		c.obs.RateLimit(remaining)
+	}
 	return resp, nil
 }
 

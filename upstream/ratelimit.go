@@ -16,16 +16,17 @@ type rateLimit struct {
 	seen             atomic.Bool
 }
 
-func (r *rateLimit) observe(h http.Header) {
+func (r *rateLimit) observe(h http.Header) (remaining int64, ok bool) {
 	rem, ok := leadingInt(h.Get("Ratelimit-Remaining"))
 	if !ok {
-		return
+		return 0, false
 	}
 	r.remaining.Store(rem)
 	if lim, ok := leadingInt(h.Get("Ratelimit-Limit")); ok {
 		r.limit.Store(lim)
 	}
 	r.seen.Store(true)
+	return rem, true
 }
 
 func leadingInt(v string) (int64, bool) {

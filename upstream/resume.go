@@ -47,6 +47,7 @@ func (r *resumingBody) Read(p []byte) (int, error) {
 		}
 		n, err := r.body.Read(p)
 		r.off += int64(n)
+		r.c.obs.Bytes(n)
 		r.watch.progress(n)
 		if err == nil || (err == io.EOF && r.complete()) {
 			return n, err

@@ -134,6 +134,7 @@ func (c *Client) fetchToken(ctx context.Context, ch challenge, scope string) (to
 	}
 	req.Header.Set("User-Agent", c.userAgent)
 	resp, err := c.withRetry(ctx, func() (*http.Response, error) {
+		c.obs.Token()
 		resp, err := c.http.Do(req)
 		if err != nil {
 			return nil, fmt.Errorf("%w: token: %v", ErrUnreachable, err)

@@ -1,0 +1,51 @@
+package mirror
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+)
+
+// topCounter counts pulls per repository for the status page. Repositories
+// never become metric labels (unbounded), so they are counted here, in a
+// map capped in size: past the cap, new repositories are not counted.
+type topCounter struct {
+	mu     sync.Mutex
+	limit  int
+	counts map[string]int64
+}
+
+func newTopCounter(limit int) *topCounter {
+	return &topCounter{limit: limit, counts: map[string]int64{}}
+}
+
+func (t *topCounter) add(repo string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.counts[repo]; ok || len(t.counts) < t.limit {
+		t.counts[repo]++
+	}
+}
+
+// RepoPulls is one repository's pull count.
+type RepoPulls struct {
+	Repository string
+	Pulls      int64
+}
+
+func (t *topCounter) top(n int) []RepoPulls {
+	t.mu.Lock()
+	out := make([]RepoPulls, 0, len(t.counts))
+	for r, c := range t.counts {
+		out = append(out, RepoPulls{r, c})
+	}
+	t.mu.Unlock()
+	slices.SortFunc(out, func(a, b RepoPulls) int {
+		return cmp.Or(cmp.Compare(b.Pulls, a.Pulls), cmp.Compare(a.Repository, b.Repository))
+	})
+	return out[:min(n, len(out))]
+}
+
+// TopRepositories lists the most pulled repositories (pulls are manifest
+// GETs by tag), most first.
+func (m *Mirror) TopRepositories(n int) []RepoPulls { return m.pulls.top(n) }
