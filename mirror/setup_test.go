@@ -14,6 +14,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/metrics"
 	"github.com/hubmirror/hubmirror/mirror"
 	"github.com/hubmirror/hubmirror/upstream"
 	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
@@ -32,6 +33,7 @@ type setup struct {
 	allow        []string // Docker Hub's allowlist
 	others       map[string]*upstreamtest.Hub
 	maxFills     int
+	metrics      *metrics.Metrics
 }
 
 // clock is a time source a test moves by hand, so tags expire without
@@ -83,11 +85,14 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 	if err != nil {
 		t.Fatal(err)
 	}
+	if s.metrics == nil {
+		s.metrics = metrics.Discard()
+	}
 	regs := []mirror.Registry{{Host: "docker.io", Upstream: client(t, hub, s), Allow: s.allow}}
 	for host, other := range s.others {
 		regs = append(regs, mirror.Registry{Host: host, Upstream: client(t, other, setup{})})
 	}
-	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillTimeout: time.Minute, MaxConcurrentFills: s.maxFills, Offline: s.offline, StaleWhileRevalidate: s.swr}
+	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillTimeout: time.Minute, MaxConcurrentFills: s.maxFills, Metrics: s.metrics, Offline: s.offline, StaleWhileRevalidate: s.swr}
 	if s.clock != nil {
 		o.Now = s.clock.Now
 	}
@@ -107,11 +112,18 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 
 func client(t *testing.T, hub *upstreamtest.Hub, s setup) *upstream.Client {
 	t.Helper()
-	up, err := upstream.New(upstream.Options{URL: hub.URL, Username: s.user, Password: s.pass, RealmHosts: s.realmHosts, AllowPrivateNetworks: s.allowPrivate, UserAgent: "hubmirror-test", StallTimeout: s.stall})
+	up, err := upstream.New(upstream.Options{URL: hub.URL, Username: s.user, Password: s.pass, RealmHosts: s.realmHosts, AllowPrivateNetworks: s.allowPrivate, UserAgent: "hubmirror-test", StallTimeout: s.stall, Observer: observer(s, hub)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return up
+}
+
+func observer(s setup, hub *upstreamtest.Hub) upstream.Observer {
+	if s.metrics == nil {
+		return nil
+	}
+	return s.metrics.Upstream("docker.io")
 }
 
 func mustImage(t *testing.T) v1.Image {
