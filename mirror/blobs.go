@@ -2,10 +2,12 @@ package mirror
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,15 +69,45 @@ func (m *Mirror) serveFill(w http.ResponseWriter, r *http.Request, rt route) {
 		return
 	}
 	setBlobHeaders(w.Header(), rt.digest)
-	if size >= 0 {
-		w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
-	}
-	w.WriteHeader(http.StatusOK)
-	if err := copyFlushing(w, f.follow(r.Context())); errors.Is(err, errFillFailed) {
+	from := writeFillHeaders(w, r, size)
+	if err := copyFlushing(w, f.follow(r.Context(), from)); errors.Is(err, errFillFailed) {
 		// Bytes already went out under a 200: only a broken connection
 		// tells the client the blob is not whole.
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// writeFillHeaders answers a blob still arriving: 200 with its length, or
+// 206 for the open-ended range ("bytes=N-") a client resuming a broken
+// download sends. Other ranges get the whole blob, which HTTP allows.
+// It returns the offset the body starts at.
+func writeFillHeaders(w http.ResponseWriter, r *http.Request, size int64) int64 {
+	h := w.Header()
+	h.Set("Accept-Ranges", "bytes")
+	if from, ok := openRange(r.Header.Get("Range"), size); ok {
+		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", from, size-1, size))
+		h.Set("Content-Length", strconv.FormatInt(size-from, 10))
+		w.WriteHeader(http.StatusPartialContent)
+		return from
+	}
+	if size >= 0 {
+		h.Set("Content-Length", strconv.FormatInt(size, 10))
+	}
+	w.WriteHeader(http.StatusOK)
+	return 0
+}
+
+// openRange parses "bytes=N-" within a blob of known size.
+func openRange(v string, size int64) (int64, bool) {
+	spec, ok := strings.CutPrefix(v, "bytes=")
+	if !ok || size < 0 || !strings.HasSuffix(spec, "-") {
+		return 0, false
+	}
+	from, err := strconv.ParseInt(strings.TrimSuffix(spec, "-"), 10, 64)
+	if err != nil || from < 0 || from >= size {
+		return 0, false
+	}
+	return from, true
 }
 
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}

@@ -1,6 +1,7 @@
 package mirror_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -281,5 +282,39 @@ func TestFillsBeyondTheLimitQueue(t *testing.T) {
 	}
 	if got := hub.BlobGetsFor(second); got != 1 {
 		t.Errorf("second blob fetched %d times, want 1", got)
+	}
+}
+
+// A client resuming a broken download asks for the rest with Range while
+// the blob is still arriving, and gets exactly the rest.
+func TestRangeOnABlobStillArriving(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	content, d := randomBlob(t, hub, "library/big", 4<<20)
+	m := startMirror(t, hub, setup{})
+	gate := hub.Hold(d, 1<<20)
+	first := startPull(context.Background(), m+"/v2/library/big/blobs/"+d.String())
+	waitFor(t, "the download to start", gate.Reached())
+
+	done := make(chan struct{})
+	var resp *http.Response
+	var body []byte
+	go func() {
+		defer close(done)
+		resp, body = get(t, "GET", m+"/v2/library/big/blobs/"+d.String(), "Range", "bytes=1000-")
+	}()
+	gate.Release()
+	waitFor(t, "the ranged GET", done)
+	first.result(t)
+	if resp.StatusCode != http.StatusPartialContent {
+		t.Fatalf("status %d, want 206", resp.StatusCode)
+	}
+	if want := fmt.Sprintf("bytes 1000-%d/%d", len(content)-1, len(content)); resp.Header.Get("Content-Range") != want {
+		t.Errorf("Content-Range = %q, want %q", resp.Header.Get("Content-Range"), want)
+	}
+	if !bytes.Equal(body, content[1000:]) {
+		t.Errorf("ranged body: %d bytes, not the blob's tail", len(body))
+	}
+	if got := hub.BlobGetsFor(d); got != 1 {
+		t.Errorf("upstream GETs = %d, want 1", got)
 	}
 }

@@ -13,15 +13,15 @@ type follower struct {
 	off int64
 }
 
-// follow returns a reader of the fill. A cancelled ctx (the client left)
-// wakes it, so a waiting reader never outlives its request.
-func (f *fill) follow(ctx context.Context) io.Reader {
+// follow returns a reader of the fill from offset from. A cancelled ctx
+// (the client left) wakes it, so a waiting reader never outlives its request.
+func (f *fill) follow(ctx context.Context, from int64) io.Reader {
 	context.AfterFunc(ctx, func() {
 		f.mu.Lock()
 		f.grew.Broadcast()
 		f.mu.Unlock()
 	})
-	return &follower{ctx: ctx, f: f}
+	return &follower{ctx: ctx, f: f, off: from}
 }
 
 func (r *follower) Read(p []byte) (int, error) {
