@@ -1,5 +1,8 @@
 # The two set-up commands of the README: `make run` and `make test`.
 GO ?= go
+# How long `make test` fuzzes each parser: a smoke run that keeps the four
+# targets under ~30 s once built. `make test FUZZTIME=10m` digs deeper.
+FUZZTIME ?= 3s
 
 .PHONY: run test build bench
 
@@ -11,6 +14,10 @@ test:
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) test -race -timeout 15m ./...
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRoute$$' -fuzztime $(FUZZTIME) ./mirror
+	$(GO) test -run '^$$' -fuzz '^FuzzParseReference$$' -fuzztime $(FUZZTIME) ./mirror
+	$(GO) test -run '^$$' -fuzz '^FuzzAcceptedTypes$$' -fuzztime $(FUZZTIME) ./mirror
+	$(GO) test -run '^$$' -fuzz '^FuzzParseChallenge$$' -fuzztime $(FUZZTIME) ./upstream
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o hubmirror .

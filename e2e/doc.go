@@ -1,2 +1,2 @@
-// Package e2e drives real registry clients (dockerd, skopeo) against hubmirror.
+// Package e2e drives real registry clients (dockerd, containerd's ctr, skopeo) against hubmirror.
 package e2e

@@ -25,15 +25,16 @@ type registry struct {
 	Registry
 }
 
-// repository validates and normalizes a repository name for this registry.
+// repository normalizes and validates a repository name for this registry.
 // Docker Hub's official images live under library/, and a bare name means
-// one of them.
+// one of them. The check comes after the prefix, so the 255-byte limit
+// holds for the name upstream and the cache see.
 func (r *registry) repository(name string) (string, error) {
-	if err := validName(name); err != nil {
-		return "", err
-	}
 	if r.Host == dockerHub && !strings.Contains(name, "/") {
 		name = "library/" + name
+	}
+	if err := validName(name); err != nil {
+		return "", err
 	}
 	if !r.allows(name) {
 		return "", apiErr(errDenied, "%s/%s is not mirrored here", r.Host, name)
