@@ -14,6 +14,7 @@ func main() {
 		Usage: "a pull-through caching mirror for Docker Hub and other registries",
 		Commands: []*cli.Command{
 			serveCommand(),
+			prefetchCommand(),
 			{
 				Name:  "version",
 				Usage: "print the version",

@@ -5,6 +5,8 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,23 +20,35 @@ var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap
 	"pct":   func(f float64) string { return formatFloat(100*f, 1) + "%" },
 }).Parse(statusHTML))
 
-// usageReporter is what a size-capped cache offers to the status page.
-type usageReporter interface{ Usage() (used, capacity int64) }
+// usageReporter is what the cache offers to the status page: the bytes it
+// holds and its cap (0: unbounded).
+type usageReporter interface {
+	Used() int64
+	MaxSize() int64
+}
 
 // status is what the page shows. Counts come from the same collectors that
 // /metrics exports, so the two always agree.
 type status struct {
-	Now                    time.Time
-	CacheUsed, CacheCap    int64
-	Hits, Misses, Stale    float64
-	HitRatio               float64
-	BytesFromCache         float64
-	BytesFromUpstream      float64
-	FillsInFlight          float64
-	Top                    []RepoPulls
-	Upstreams              map[string]upstreamStatus
-	RateRemaining          map[string]float64
-	HasRateLimit, HasUsage bool
+	Now                 time.Time
+	CacheUsed, CacheCap int64
+	Hits, Misses, Stale float64
+	HitRatio            float64
+	BytesFromCache      float64
+	BytesFromUpstream   float64
+	FillsInFlight       float64
+	Top                 []RepoPulls
+	Upstreams           []upstreamRow
+	HasUsage            bool
+}
+
+// upstreamRow is one registry on the page. HasRateLimit tells a limit
+// that was never reported from one that is spent (0).
+type upstreamRow struct {
+	Host string
+	upstreamStatus
+	RateRemaining float64
+	HasRateLimit  bool
 }
 
 // StatusPage renders a one-page summary for people: what the cache holds,
@@ -60,16 +74,26 @@ func (m *Mirror) status(g prometheus.Gatherer) status {
 		BytesFromUpstream: sums.get("hubmirror_upstream_bytes_total", "", ""),
 		FillsInFlight:     sums.get("hubmirror_fills_in_flight", "", ""),
 		Top:               m.TopRepositories(10),
-		Upstreams:         m.upstreamStatus(),
-		RateRemaining:     sums.byLabel("hubmirror_upstream_ratelimit_remaining", "upstream"),
+		Upstreams:         m.upstreamRows(sums.byLabel("hubmirror_upstream_ratelimit_remaining", "upstream")),
 	}
 	if total := st.Hits + st.Misses + st.Stale; total > 0 {
 		st.HitRatio = (st.Hits + st.Stale) / total
 	}
-	st.HasRateLimit = len(st.RateRemaining) > 0
 	if u, ok := m.opts.Store.(usageReporter); ok {
-		st.CacheUsed, st.CacheCap = u.Usage()
+		st.CacheUsed, st.CacheCap = u.Used(), u.MaxSize()
 		st.HasUsage = true
 	}
 	return st
+}
+
+// upstreamRows lists the registries by name with their last reported
+// rate limit.
+func (m *Mirror) upstreamRows(remaining map[string]float64) []upstreamRow {
+	var rows []upstreamRow
+	for host, st := range m.upstreamStatus() {
+		left, ok := remaining[host]
+		rows = append(rows, upstreamRow{Host: host, upstreamStatus: st, RateRemaining: left, HasRateLimit: ok})
+	}
+	slices.SortFunc(rows, func(a, b upstreamRow) int { return strings.Compare(a.Host, b.Host) })
+	return rows
 }
