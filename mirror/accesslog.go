@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -15,6 +16,19 @@ type recorder struct {
 	route  string
 	cache  string // hit, miss, stale, or "" where no cache was involved
 	err    error  // the cause behind an error response, for the operator
+	// upstream is how long the request waited on upstream (a manifest
+	// fetch, a revalidation, a fill's first byte); zero for cache hits.
+	upstream time.Duration
+}
+
+type recorderKey struct{}
+
+// waitedOnUpstream adds the time since start to the request's upstream
+// time, for the access log.
+func waitedOnUpstream(ctx context.Context, start time.Time) {
+	if rec, ok := ctx.Value(recorderKey{}).(*recorder); ok {
+		rec.upstream += time.Since(start)
+	}
 }
 
 func (r *recorder) WriteHeader(code int) {
@@ -52,7 +66,7 @@ func (m *Mirror) observe(next http.Handler) http.Handler {
 				panic(p)
 			}
 		}()
-		next.ServeHTTP(rec, r)
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), recorderKey{}, rec)))
 	})
 }
 
@@ -84,6 +98,9 @@ func logRequest(log *slog.Logger, r *http.Request, rec *recorder, took time.Dura
 	}
 	if rec.cache != "" {
 		attrs = append(attrs, slog.String("cache", rec.cache))
+	}
+	if rec.upstream > 0 {
+		attrs = append(attrs, slog.Duration("upstream", rec.upstream))
 	}
 	if rec.err != nil {
 		attrs = append(attrs, slog.String("error", rec.err.Error()))

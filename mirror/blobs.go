@@ -45,6 +45,7 @@ func setBlobHeaders(h http.Header, d v1.Hash) {
 // headUpstreamBlob answers a HEAD for a blob not yet cached by asking
 // upstream, without downloading it: clients HEAD to check existence.
 func (m *Mirror) headUpstreamBlob(w http.ResponseWriter, r *http.Request, rt route) {
+	defer waitedOnUpstream(r.Context(), time.Now())
 	size, err := rt.reg.Upstream.BlobSize(r.Context(), rt.repo, rt.digest)
 	if err != nil {
 		writeError(w, err, errBlobUnknown)
@@ -63,7 +64,9 @@ func (m *Mirror) headUpstreamBlob(w http.ResponseWriter, r *http.Request, rt rou
 func (m *Mirror) serveFill(w http.ResponseWriter, r *http.Request, rt route) {
 	f := m.fills.join(rt.reg.Upstream, rt.repo, rt.digest)
 	defer f.release()
+	waitStart := time.Now()
 	size, err := f.wait(r.Context())
+	waitedOnUpstream(r.Context(), waitStart)
 	if err != nil {
 		writeError(w, err, errBlobUnknown)
 		return

@@ -112,6 +112,7 @@ func (m *Mirror) revalidate(ctx context.Context, rt route, accept []string, t ca
 // at once rather than after a backoff.
 func (m *Mirror) headTag(ctx context.Context, rt route, accept []string) (upstream.Descriptor, error) {
 	key := "HEAD " + rt.reg.Host + "/" + rt.repo + ":" + rt.ref.tag + "|" + strings.Join(accept, ",")
+	defer waitedOnUpstream(ctx, time.Now())
 	v, err, _ := m.manifests.Do(key, func() (any, error) {
 		// A client that found the tag expired just before another one's
 		// revalidation finished must not set off a second HEAD.
@@ -157,6 +158,7 @@ func (m *Mirror) cachedManifest(digest string) (*manifest, bool) {
 // the same moment, and caches the answer by digest (and the tag with it).
 func (m *Mirror) fetchManifest(ctx context.Context, rt route, accept []string) (*manifest, error) {
 	key := rt.reg.Host + "/" + rt.repo + "@" + rt.ref.String() + "|" + strings.Join(accept, ",")
+	defer waitedOnUpstream(ctx, time.Now())
 	v, err, _ := m.manifests.Do(key, func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), manifestTimeout)
 		defer cancel()

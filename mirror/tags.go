@@ -3,11 +3,13 @@ package mirror
 import (
 	"net/http"
 	"net/url"
+	"time"
 )
 
 // serveTags passes a tag list through from upstream: tags are upstream's
 // truth, and a stale list is worse than an honest error.
 func (m *Mirror) serveTags(w http.ResponseWriter, r *http.Request, rt route) {
+	defer waitedOnUpstream(r.Context(), time.Now())
 	list, err := rt.reg.Upstream.Tags(r.Context(), rt.repo, pagination(r.URL.Query()))
 	if err != nil {
 		writeError(w, err, errNameUnknown)

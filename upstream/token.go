@@ -137,8 +137,12 @@ func (c *Client) fetchToken(ctx context.Context, ch challenge, scope string) (to
 		c.obs.Token()
 		resp, err := c.http.Do(req)
 		if err != nil {
+			c.obs.Request("token", 0)
+			c.health.record(0, err)
 			return nil, fmt.Errorf("%w: token: %v", ErrUnreachable, err)
 		}
+		c.obs.Request("token", resp.StatusCode)
+		c.health.record(resp.StatusCode, nil)
 		return resp, nil
 	})
 	if err != nil {
