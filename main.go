@@ -15,6 +15,7 @@ func main() {
 		Commands: []*cli.Command{
 			serveCommand(),
 			prefetchCommand(),
+			cacheCommand(),
 			{
 				Name:  "version",
 				Usage: "print the version",

@@ -9,14 +9,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// Meta describes one stored digest.
-type Meta struct {
-	Size       int64     `json:"size"`
-	MediaType  string    `json:"mediaType,omitempty"`
-	Created    time.Time `json:"created"`
-	LastAccess time.Time `json:"lastAccess"`
-}
-
 // Tag is what a cached tag resolved to upstream, and when that was asked.
 type Tag struct {
 	Digest    v1.Hash   `json:"digest"`
@@ -24,41 +16,100 @@ type Tag struct {
 	FetchedAt time.Time `json:"fetchedAt"`
 }
 
-// Stat returns what the index knows of d.
-func (s *Store) Stat(d v1.Hash) (Meta, error) {
-	var m Meta
-	return m, s.get(contentKey(d), &m)
-}
-
 // Tag returns the digest a tag of upstream/repo pointed at when last fetched.
 func (s *Store) Tag(upstream, repo, tag string) (Tag, error) {
 	var t Tag
-	return t, s.get(tagKey(upstream, repo, tag), &t)
-}
-
-// SetTag records what a tag resolved to.
-func (s *Store) SetTag(upstream, repo, tag string, t Tag) error {
-	return s.set(tagKey(upstream, repo, tag), t)
-}
-
-func (s *Store) get(key []byte, into any) error {
 	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(key)
+		item, err := txn.Get(tagKey(upstream, repo, tag))
 		if err != nil {
 			return err
 		}
-		return item.Value(func(v []byte) error { return json.Unmarshal(v, into) })
+		return item.Value(func(v []byte) error { return json.Unmarshal(v, &t) })
 	})
-	if errors.Is(err, badger.ErrKeyNotFound) {
-		return ErrNotFound
+	return t, notFound(err)
+}
+
+// SetTag records what a tag resolved to, and that its repository has a
+// cached tag. Tags outlive the content they name: a tag whose manifest was
+// evicted reads as a miss in ReadAll, and the mirror fetches it again.
+func (s *Store) SetTag(upstream, repo, tag string, t Tag) error {
+	b, err := json.Marshal(t)
+	if err != nil {
+		return err
+	}
+	return s.update(func(txn *badger.Txn) error {
+		if err := txn.Set(tagKey(upstream, repo, tag), b); err != nil {
+			return err
+		}
+		return txn.Set(repoKey(upstream, repo), nil)
+	})
+}
+
+// meta reads the c/ record of i.
+func (s *Store) meta(i id) (Meta, error) {
+	var m Meta
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		m, err = getMeta(txn, i)
+		return err
+	})
+	return m, notFound(err)
+}
+
+func getMeta(txn *badger.Txn, i id) (Meta, error) {
+	item, err := txn.Get(contentKey(i))
+	if err != nil {
+		return Meta{}, err
+	}
+	var m Meta
+	err = item.Value(func(v []byte) error {
+		m, err = decodeMeta(v)
+		return err
+	})
+	return m, err
+}
+
+// putMeta writes i's record inside txn, replacing old (if it existed) and
+// moving the a/ key from old's last access to m's.
+func putMeta(txn *badger.Txn, i id, m, old Meta, existed bool) error {
+	if existed {
+		if err := txn.Delete(accessKey(old.LastAccess.UnixNano(), i)); err != nil {
+			return err
+		}
+	}
+	if err := txn.Set(contentKey(i), encodeMeta(m)); err != nil {
+		return err
+	}
+	return txn.Set(accessKey(m.LastAccess.UnixNano(), i), accessValue(m.Size))
+}
+
+// deleteMeta removes i's record and its a/ key inside txn.
+func deleteMeta(txn *badger.Txn, i id, m Meta) error {
+	if err := txn.Delete(contentKey(i)); err != nil {
+		return err
+	}
+	return txn.Delete(accessKey(m.LastAccess.UnixNano(), i))
+}
+
+// update runs fn in a read-write transaction, again if a concurrent one
+// wrote what fn read: Badger detects that conflict, which is what keeps the
+// in-memory byte count exact when a fill and the evictor meet on a digest.
+func (s *Store) update(fn func(*badger.Txn) error) error {
+	var err error
+	for range 10 {
+		if err = s.db.Update(fn); !errors.Is(err, badger.ErrConflict) {
+			break
+		}
+	}
+	if err != nil {
+		s.dirty.Store(true)
 	}
 	return err
 }
 
-func (s *Store) set(key []byte, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
+func notFound(err error) error {
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return ErrNotFound
 	}
-	return s.db.Update(func(txn *badger.Txn) error { return txn.Set(key, b) })
+	return err
 }

@@ -1,6 +1,9 @@
 package cache
 
 import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
 	"path/filepath"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -9,33 +12,108 @@ import (
 // The on-disk and in-Badger layout, drawn once:
 //
 //	<data-dir>/
+//	├── lock                        flock held by the one process using the dir
+//	├── clean                       exists only between a clean Close and the
+//	│                               next Open; its absence means "reconcile"
 //	├── blobs/sha256/ab/ab12…ef     verified content (layers, configs and
-//	│                              manifests alike), named by its digest;
-//	│                              never partial, never rewritten
+//	│                               manifests alike), named by its digest;
+//	│                               never partial, never rewritten
 //	├── tmp/fill-*                  content still arriving; removed at start
 //	└── index/                      Badger
 //
-//	Badger keys                      value
-//	c/<digest>                       contentMeta (size, media type, created, last access)
-//	t/<upstream>/<repo>:<tag>        tagMeta (digest, media type, fetched at)
+//	Badger keys (binary)                      value
+//	c/<sha256: 32 raw bytes>                  meta, binary (meta.go): size,
+//	                                          created, last access, media type
+//	a/<last access: 8-byte BE unix ns><sha256>  uvarint size; iterating a/
+//	                                          walks the cache least recently
+//	                                          used first, sizes at hand
+//	t/<upstream>/<repo>:<tag>                 JSON Tag (digest, media type,
+//	                                          fetched at)
+//	r/<upstream>/<repo>                       empty; the repository has a
+//	                                          cached tag (for /v2/_catalog)
+//
+// Every c/ record has exactly one a/ key, written and deleted in the same
+// transaction; an a/ key whose record disagrees is stale and is dropped when
+// the evictor meets it. Raw digests keep keys at 34 and 42 bytes, so a
+// million entries stay small; byte order of raw digests is the order of
+// their hex, which lets start-up walk the index and blobs/ side by side.
 //
 // Names never reach the file system: only a validated digest's hex does, so
 // no request can make the store touch a path outside blobs/.
 const (
-	blobsDir = "blobs"
-	tmpDir   = "tmp"
-	indexDir = "index"
+	blobsDir    = "blobs"
+	tmpDir      = "tmp"
+	indexDir    = "index"
+	lockFile    = "lock"
+	cleanMarker = "clean"
+	algorithm   = "sha256"
 
 	contentPrefix = "c/"
+	accessPrefix  = "a/"
 	tagPrefix     = "t/"
+	repoPrefix    = "r/"
 )
 
-func (s *Store) blobPath(d v1.Hash) string {
-	return filepath.Join(s.dir, blobsDir, d.Algorithm, d.Hex[:2], d.Hex)
+// id is a sha256 digest in its raw form, the store's internal name for
+// content: cheap to hash in maps and half the size of hex in keys.
+type id [32]byte
+
+// idOf validates d; only sha256 digests with 64 lowercase hex digits can be
+// stored, so anything else is simply not in the cache.
+func idOf(d v1.Hash) (id, bool) {
+	var i id
+	if d.Algorithm != algorithm || !isHex(d.Hex, 64) {
+		return i, false
+	}
+	hex.Decode(i[:], []byte(d.Hex))
+	return i, true
 }
 
-func contentKey(d v1.Hash) []byte { return []byte(contentPrefix + d.String()) }
+func (i id) hash() v1.Hash { return v1.Hash{Algorithm: algorithm, Hex: hex.EncodeToString(i[:])} }
+
+func (s *Store) blobPath(i id) string {
+	h := hex.EncodeToString(i[:])
+	return filepath.Join(s.dir, blobsDir, algorithm, h[:2], h)
+}
+
+func contentKey(i id) []byte { return append([]byte(contentPrefix), i[:]...) }
+
+// accessValue is the a/ value: the size, so the LRU walk need not read
+// every record it passes.
+func accessValue(size int64) []byte { return binary.AppendUvarint(nil, uint64(size)) }
+
+func accessKey(at int64, i id) []byte {
+	k := make([]byte, 0, len(accessPrefix)+8+len(i))
+	k = append(k, accessPrefix...)
+	k = binary.BigEndian.AppendUint64(k, uint64(at))
+	return append(k, i[:]...)
+}
+
+// parseAccessKey splits an a/ key; ok is false for a malformed key.
+func parseAccessKey(k []byte) (at int64, i id, ok bool) {
+	rest, found := bytes.CutPrefix(k, []byte(accessPrefix))
+	if !found || len(rest) != 8+len(i) {
+		return 0, i, false
+	}
+	copy(i[:], rest[8:])
+	return int64(binary.BigEndian.Uint64(rest[:8])), i, true
+}
+
+// idFromContentKey reads the digest out of a c/ key.
+func idFromContentKey(k []byte) (id, bool) {
+	var i id
+	rest, found := bytes.CutPrefix(k, []byte(contentPrefix))
+	if !found || len(rest) != len(i) {
+		return i, false
+	}
+	copy(i[:], rest)
+	return i, true
+}
 
 func tagKey(upstream, repo, tag string) []byte {
 	return []byte(tagPrefix + upstream + "/" + repo + ":" + tag)
+}
+
+func repoKey(upstream, repo string) []byte {
+	return []byte(repoPrefix + upstream + "/" + repo)
 }

@@ -7,47 +7,169 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// ErrNotFound says the cache holds no such digest or tag.
-var ErrNotFound = errors.New("not in cache")
+var (
+	// ErrNotFound says the cache holds no such digest or tag.
+	ErrNotFound = errors.New("not in cache")
+	// ErrInUse says another process (a running server) has the data dir.
+	ErrInUse = errors.New("data dir is in use by another hubmirror process")
+	// ErrClosed says the store was used after Close.
+	ErrClosed = errors.New("cache is closed")
+)
 
 // Store is the content-addressed cache. It is safe for concurrent use.
 type Store struct {
-	dir string
-	db  *badger.DB
-	log *slog.Logger
+	dir  string
+	db   *badger.DB
+	log  *slog.Logger
+	opts Options
+	pins []Pin
+	lock *os.File
+
+	// used and entries are derived from the index: counted at Open and
+	// moved by every transaction that adds or removes a c/ record.
+	used    atomic.Int64
+	entries atomic.Int64
+	// dirty is set when an index write failed, so Close must not promise
+	// the next Open that index and files agree.
+	dirty atomic.Bool
+
+	// mu guards the in-memory state below and is never held across I/O.
+	mu       sync.Mutex
+	inflight map[id]int           // digests with a Pending not yet finished
+	evicting map[id]chan struct{} // digests being removed; closed when done
+	touched  map[id]int64         // reads not yet written to the index
+	closed   bool
+
+	// maint makes flushes and eviction runs take turns. Only background
+	// work and the offline tools take it; no request ever waits on it.
+	maint     sync.Mutex
+	wake      chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+	closeErr  error
 }
 
-// Open prepares dir for use and opens its index. Temp files left by a crash
-// are removed first: they were never verified, so nothing may adopt them.
+// Open opens an unbounded cache in dir.
 func Open(dir string, log *slog.Logger) (*Store, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	return OpenWithOptions(dir, Options{Log: log})
+}
+
+// OpenWithOptions prepares dir, takes its lock, reconciles the index with
+// the files when the last run did not close cleanly, and starts the
+// background flusher and evictor. Temp files left by a crash are removed:
+// they were never verified, so nothing may adopt them.
+func OpenWithOptions(dir string, o Options) (*Store, error) {
+	o, pins, err := o.normalise()
+	if err != nil {
+		return nil, err
 	}
 	for _, sub := range []string{blobsDir, tmpDir, indexDir} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return nil, err
 		}
 	}
-	if err := removeTemps(filepath.Join(dir, tmpDir), log); err != nil {
+	lock, err := lockDir(dir)
+	if err != nil {
 		return nil, err
 	}
-	db, err := badger.Open(badgerOptions(filepath.Join(dir, indexDir), log))
-	if err != nil {
-		return nil, fmt.Errorf("opening index in %s: %w", dir, err)
+	s := newStore(dir, o, pins, lock)
+	if err := s.start(); err != nil {
+		s.releaseLock()
+		return nil, err
 	}
-	return &Store{dir: dir, db: db, log: log}, nil
+	go s.maintain()
+	s.wakeIfOver() // the cap may have been lowered since the last run
+	return s, nil
 }
 
-// Close flushes and closes the index.
-func (s *Store) Close() error { return s.db.Close() }
+func newStore(dir string, o Options, pins []Pin, lock *os.File) *Store {
+	return &Store{
+		dir: dir, log: o.Log, opts: o, pins: pins, lock: lock,
+		inflight: map[id]int{},
+		evicting: map[id]chan struct{}{},
+		touched:  map[id]int64{},
+		wake:     make(chan struct{}, 1),
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}
+}
+
+// start runs under the dir lock, before anyone can use the store.
+func (s *Store) start() error {
+	clean, err := takeCleanMarker(s.dir)
+	if err != nil {
+		return err
+	}
+	if err := removeTemps(filepath.Join(s.dir, tmpDir), s.log); err != nil {
+		return err
+	}
+	s.db, err = badger.Open(badgerOptions(filepath.Join(s.dir, indexDir), s.log))
+	if err != nil {
+		if strings.Contains(err.Error(), "Another process is using this Badger database") {
+			return fmt.Errorf("%w: %s", ErrInUse, s.dir)
+		}
+		return fmt.Errorf("opening index in %s: %w", s.dir, err)
+	}
+	if err := s.reconcile(clean); err != nil {
+		s.db.Close()
+		return fmt.Errorf("reconciling index with %s: %w", filepath.Join(s.dir, blobsDir), err)
+	}
+	return nil
+}
+
+// Close stops the background work, writes pending access times, closes the
+// index and, if nothing was left half-done, marks the dir clean so the next
+// Open can skip reconciling. Calling it again returns the first result.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Store) close() error {
+	s.mu.Lock()
+	s.closed = true
+	busy := len(s.inflight) > 0
+	s.mu.Unlock()
+	close(s.stop)
+	<-s.done
+	s.maint.Lock()
+	ferr := s.flush()
+	s.maint.Unlock()
+	err := errors.Join(ferr, s.db.Close())
+	if err == nil && !busy && !s.dirty.Load() {
+		err = putCleanMarker(s.dir)
+	}
+	s.releaseLock()
+	return err
+}
+
+func (s *Store) releaseLock() {
+	if s.lock != nil {
+		s.lock.Close()
+	}
+}
 
 // Dir is the data directory the store lives in.
 func (s *Store) Dir() string { return s.dir }
+
+// Used is the bytes of verified content the index accounts for; it equals
+// the bytes under blobs/.
+func (s *Store) Used() int64 { return s.used.Load() }
+
+// Entries is the number of digests stored.
+func (s *Store) Entries() int64 { return s.entries.Load() }
+
+// MaxSize is the cap the store was opened with; 0 means unbounded.
+func (s *Store) MaxSize() int64 { return s.opts.MaxSize }
 
 func removeTemps(dir string, log *slog.Logger) error {
 	entries, err := os.ReadDir(dir)
@@ -63,25 +185,31 @@ func removeTemps(dir string, log *slog.Logger) error {
 	return nil
 }
 
-// Open returns the verified content for d, ready for reading. The caller
-// closes the file; an open file keeps streaming even if d is evicted.
-func (s *Store) Open(d v1.Hash) (*os.File, error) {
-	f, err := os.Open(s.blobPath(d))
+// takeCleanMarker reports whether the last run closed cleanly, and removes
+// the marker durably first: from here on a crash must mean "reconcile".
+func takeCleanMarker(dir string) (bool, error) {
+	err := os.Remove(filepath.Join(dir, cleanMarker))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, ErrNotFound
+		return false, nil
 	}
-	return f, err
+	if err != nil {
+		return false, err
+	}
+	return true, syncDir(dir)
 }
 
-// ReadAll returns small content (a manifest) with its media type.
-func (s *Store) ReadAll(d v1.Hash) ([]byte, Meta, error) {
-	meta, err := s.Stat(d)
+func putCleanMarker(dir string) error {
+	f, err := os.Create(filepath.Join(dir, cleanMarker))
 	if err != nil {
-		return nil, Meta{}, err
+		return err
 	}
-	body, err := os.ReadFile(s.blobPath(d))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, Meta{}, ErrNotFound
+	if err := errors.Join(f.Sync(), f.Close()); err != nil {
+		return err
 	}
-	return body, meta, err
+	return syncDir(dir)
 }
+
+// now is the store's clock for access times, in the index's unit.
+func now() int64 { return time.Now().UnixNano() }
+
+func unixTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dgraph-io/badger/v4"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
@@ -184,4 +185,56 @@ func assertNoTemps(t *testing.T, dir string) {
 	if len(left) != 0 {
 		t.Errorf("temp files left behind: %v", left)
 	}
+}
+
+// A warm hit writes nothing to the index; the flusher then writes the
+// digest's record once, however many reads there were.
+func TestReadsAreCoalescedIntoOneIndexWrite(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	body := []byte("hot layer")
+	d := digestOf(body)
+	if err := s.Put(d, "", body); err != nil {
+		t.Fatal(err)
+	}
+	version := func() uint64 {
+		var v uint64
+		s.db.View(func(txn *badger.Txn) error {
+			item, err := txn.Get(contentKey(mustID(t, d)))
+			if err == nil {
+				v = item.Version()
+			}
+			return err
+		})
+		return v
+	}
+	before := version()
+	for range 100 {
+		f, err := s.Open(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		s.ReadAll(d)
+	}
+	if got := version(); got != before {
+		t.Fatalf("reads wrote the index: version %d → %d", before, got)
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	once := version()
+	if once == before {
+		t.Fatal("flush did not record the reads")
+	}
+	if err := s.Flush(); err != nil || version() != once {
+		t.Errorf("a flush with no reads wrote again (%v)", err)
+	}
+}
+
+func mustID(t *testing.T, d v1.Hash) id {
+	i, ok := idOf(d)
+	if !ok {
+		t.Fatalf("bad digest %s", d)
+	}
+	return i
 }

@@ -1,0 +1,135 @@
+package cache
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+// evictChunk is how many digests one scan proposes and one transaction
+// removes.
+const evictChunk = 1000
+
+// Evicted says what one eviction run removed.
+type Evicted struct {
+	Blobs int
+	Bytes int64
+}
+
+// Evict runs the evictor now: if usage is above the cap, it removes least
+// recently used content until usage is at the low watermark. Pinned
+// content and digests being filled are skipped.
+func (s *Store) Evict() (Evicted, error) {
+	s.maint.Lock()
+	defer s.maint.Unlock()
+	if s.opts.MaxSize == 0 || s.used.Load() <= s.opts.MaxSize {
+		return Evicted{}, nil
+	}
+	return s.evictTo(s.opts.LowWater)
+}
+
+// EvictTo removes least recently used content, pins and fills aside,
+// until usage is at most target, whatever the cap: offline pruning.
+func (s *Store) EvictTo(target int64) (Evicted, error) {
+	s.maint.Lock()
+	defer s.maint.Unlock()
+	return s.evictTo(target)
+}
+
+// evictTo runs with s.maint held. Access times noted in memory are written
+// first, so the LRU walk sees every read up to now; a read that lands
+// during the run keeps its digest (claim skips it).
+func (s *Store) evictTo(target int64) (Evicted, error) {
+	var got Evicted
+	if err := s.flush(); err != nil {
+		return got, err
+	}
+	pinned := s.pinnedSet()
+	from := []byte(accessPrefix)
+	for s.used.Load() > target {
+		victims, next, err := s.scanLRU(from, s.used.Load()-target, pinned)
+		if err != nil {
+			return got, err
+		}
+		if len(victims) == 0 {
+			s.log.Warn("cache: cannot evict further, the rest is pinned or being filled",
+				"used", s.used.Load(), "target", target)
+			return got, nil
+		}
+		claimed, release := s.claim(victims, false)
+		n, err := s.remove(claimed)
+		release()
+		got.Blobs, got.Bytes = got.Blobs+n.Blobs, got.Bytes+n.Bytes
+		if err != nil {
+			return got, err
+		}
+		from = next
+	}
+	return got, nil
+}
+
+// remove deletes claimed digests: the file first, then the record. A crash
+// in between leaves records without files, which start-up drops cheaply;
+// the other order would leave files that start-up must re-hash. a/ keys
+// the walk found stale (the record gone or accessed since) are dropped in
+// the same transaction. Under the claim nothing else writes these
+// records, so the transaction writes without reading.
+func (s *Store) remove(claimed []victim) (Evicted, error) {
+	live, stale, err := s.current(claimed)
+	if err != nil {
+		return Evicted{}, err
+	}
+	var got Evicted
+	for i, m := range live {
+		if err := os.Remove(s.blobPath(i)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			s.log.Warn("cannot remove evicted blob", "digest", i.hash(), "error", err)
+			delete(live, i)
+			continue
+		}
+		got.Blobs++
+		got.Bytes += m.Size
+	}
+	err = s.update(func(txn *badger.Txn) error {
+		for i, m := range live {
+			if err := deleteMeta(txn, i, m); err != nil {
+				return err
+			}
+		}
+		for _, k := range stale {
+			if err := txn.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Evicted{}, err
+	}
+	s.used.Add(-got.Bytes)
+	s.entries.Add(-int64(got.Blobs))
+	return got, nil
+}
+
+// current splits victims into records that are as the walk saw them (any
+// record, for a victim with no access time) and a/ keys that are stale.
+func (s *Store) current(victims []victim) (live map[id]Meta, stale [][]byte, err error) {
+	live = make(map[id]Meta, len(victims))
+	err = s.db.View(func(txn *badger.Txn) error {
+		for _, v := range victims {
+			m, ok, err := peekMeta(txn, v.id)
+			if err != nil {
+				return err
+			}
+			switch {
+			case ok && (v.at < 0 || m.LastAccess.UnixNano() == v.at):
+				live[v.id] = m
+			case v.key != nil:
+				stale = append(stale, v.key)
+			}
+		}
+		return nil
+	})
+	return live, stale, err
+}

@@ -1,0 +1,52 @@
+package cache
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Options shape a Store beyond where it lives.
+type Options struct {
+	// MaxSize caps the bytes of verified content; 0 means unbounded.
+	MaxSize int64
+	// LowWater is what the evictor frees down to once the cap is passed, so
+	// that one eviction buys room for many fills; 0 means 90% of MaxSize.
+	LowWater int64
+	// Pins name images ("alpine:3.20", "ghcr.io/org/app@sha256:…") whose
+	// manifests, configs and layers are never evicted.
+	Pins []string
+	Log  *slog.Logger
+}
+
+// How often the background work runs. A minute of access times can be lost
+// to a crash; that only makes the LRU order slightly less exact.
+const (
+	flushInterval = time.Minute
+	evictInterval = time.Minute
+	gcInterval    = 5 * time.Minute
+)
+
+func (o Options) normalise() (Options, []Pin, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxSize < 0 || o.LowWater < 0 {
+		return o, nil, fmt.Errorf("cache size limits must not be negative")
+	}
+	if o.MaxSize > 0 && o.LowWater == 0 {
+		o.LowWater = o.MaxSize / 10 * 9
+	}
+	if o.MaxSize > 0 && o.LowWater > o.MaxSize {
+		return o, nil, fmt.Errorf("cache low watermark %d is above the cap %d", o.LowWater, o.MaxSize)
+	}
+	pins := make([]Pin, 0, len(o.Pins))
+	for _, p := range o.Pins {
+		pin, err := ParsePin(p)
+		if err != nil {
+			return o, nil, err
+		}
+		pins = append(pins, pin)
+	}
+	return o, pins, nil
+}

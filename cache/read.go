@@ -1,0 +1,90 @@
+package cache
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// Open returns the verified content for d, ready for reading, and counts as
+// an access. The caller closes the file; an open file keeps streaming even
+// if d is evicted meanwhile.
+func (s *Store) Open(d v1.Hash) (*os.File, error) {
+	i, ok := idOf(d)
+	if !ok {
+		return nil, ErrNotFound
+	}
+	f, err := s.openFile(i)
+	if err == nil {
+		s.touch(i)
+	}
+	return f, err
+}
+
+// ReadAll returns small content (a manifest) with what the index knows of
+// it, and counts as an access.
+func (s *Store) ReadAll(d v1.Hash) ([]byte, Meta, error) {
+	i, ok := idOf(d)
+	if !ok {
+		return nil, Meta{}, ErrNotFound
+	}
+	body, meta, err := s.read(i)
+	if err == nil {
+		s.touch(i)
+		meta.LastAccess = unixTime(now())
+	}
+	return body, meta, err
+}
+
+// Stat returns what the index knows of d, with reads not yet written to the
+// index taken into account. It is not an access.
+func (s *Store) Stat(d v1.Hash) (Meta, error) {
+	i, ok := idOf(d)
+	if !ok {
+		return Meta{}, ErrNotFound
+	}
+	m, err := s.meta(i)
+	if err != nil {
+		return Meta{}, err
+	}
+	s.mu.Lock()
+	at, seen := s.touched[i]
+	s.mu.Unlock()
+	if seen && at > m.LastAccess.UnixNano() {
+		m.LastAccess = unixTime(at)
+	}
+	return m, nil
+}
+
+// read is ReadAll without the access: verify and the pin walk look at
+// content without making it recently used.
+func (s *Store) read(i id) ([]byte, Meta, error) {
+	meta, err := s.meta(i)
+	if err != nil {
+		return nil, Meta{}, err
+	}
+	body, err := os.ReadFile(s.blobPath(i))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, Meta{}, ErrNotFound
+	}
+	return body, meta, err
+}
+
+func (s *Store) openFile(i id) (*os.File, error) {
+	f, err := os.Open(s.blobPath(i))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNotFound
+	}
+	return f, err
+}
+
+// touch notes an access in memory only; the flusher writes it to the index
+// at most once per flush interval, so a warm hit costs no index write.
+func (s *Store) touch(i id) {
+	t := now()
+	s.mu.Lock()
+	s.touched[i] = t
+	s.mu.Unlock()
+}
