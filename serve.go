@@ -63,6 +63,7 @@ func serve(c *cli.Context) error {
 		return err
 	}
 	defer store.Close()
+	met.WatchCache(store)
 	regs, err := registries(c, met, log)
 	if err != nil {
 		return err

@@ -27,7 +27,9 @@ func (s *Store) Evict() (Evicted, error) {
 	if s.opts.MaxSize == 0 || s.used.Load() <= s.opts.MaxSize {
 		return Evicted{}, nil
 	}
-	return s.evictTo(s.opts.LowWater)
+	got, err := s.evictTo(s.opts.LowWater)
+	s.evictions.Add(int64(got.Blobs))
+	return got, err
 }
 
 // EvictTo removes least recently used content, pins and fills aside,
@@ -35,8 +37,13 @@ func (s *Store) Evict() (Evicted, error) {
 func (s *Store) EvictTo(target int64) (Evicted, error) {
 	s.maint.Lock()
 	defer s.maint.Unlock()
-	return s.evictTo(target)
+	got, err := s.evictTo(target)
+	s.evictions.Add(int64(got.Blobs))
+	return got, err
 }
+
+// Evictions counts the digests evicted since the store was opened.
+func (s *Store) Evictions() int64 { return s.evictions.Load() }
 
 // evictTo runs with s.maint held. Access times noted in memory are written
 // first, so the LRU walk sees every read up to now; a read that lands

@@ -35,8 +35,9 @@ type Store struct {
 
 	// used and entries are derived from the index: counted at Open and
 	// moved by every transaction that adds or removes a c/ record.
-	used    atomic.Int64
-	entries atomic.Int64
+	used      atomic.Int64
+	entries   atomic.Int64
+	evictions atomic.Int64 // digests evicted since open, for metrics
 	// dirty is set when an index write failed, so Close must not promise
 	// the next Open that index and files agree.
 	dirty atomic.Bool

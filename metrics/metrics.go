@@ -24,7 +24,8 @@ type Metrics struct {
 	UpstreamBytes    *prometheus.CounterVec // upstream
 	UpstreamTokens   *prometheus.CounterVec // upstream
 	RateRemaining    *prometheus.GaugeVec   // upstream
-	CacheEvictions   prometheus.Counter
+
+	cache *cacheCollector // size, cap, entries, evictions: see WatchCache
 }
 
 // New builds the collectors and registers them, with the Go runtime and
@@ -55,12 +56,11 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help: "Token requests sent to upstream token realms."}, []string{"upstream"}),
 		RateRemaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "upstream_ratelimit_remaining",
 			Help: "Pulls left in the upstream's rate-limit window, as it last reported (Docker Hub's ratelimit-remaining)."}, []string{"upstream"}),
-		CacheEvictions: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "cache_evictions_total",
-			Help: "Blobs and manifests removed from the cache to stay under its size cap."}),
+		cache: newCacheCollector(),
 	}
 	reg.MustRegister(m.HTTPRequests, m.HTTPDuration, m.CacheLookups, m.ServedBytes, m.FillsInFlight,
 		m.FillFollowers, m.FillFirstByte, m.FillErrors, m.UpstreamRequests, m.UpstreamBytes,
-		m.UpstreamTokens, m.RateRemaining, m.CacheEvictions,
+		m.UpstreamTokens, m.RateRemaining, m.cache,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -34,6 +34,7 @@ type Store interface {
 	Create(d v1.Hash, size int64, mediaType string) (*cache.Pending, error)
 	Tag(upstream, repo, tag string) (cache.Tag, error)
 	SetTag(upstream, repo, tag string, t cache.Tag) error
+	Repositories(upstream, last string, n int) ([]string, error)
 }
 
 // Options configure a Mirror.
@@ -124,6 +125,8 @@ func (m *Mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.serveBlob(w, r, rt)
 	case routeTags:
 		m.serveTags(w, r, rt)
+	case routeCatalog:
+		m.serveCatalog(w, r)
 	}
 }
 

@@ -15,9 +15,10 @@ const (
 	routeBlob
 	routeTags
 	routeUpload
+	routeCatalog
 )
 
-var routeNames = [...]string{"unknown", "base", "manifest", "blob", "tags", "upload"}
+var routeNames = [...]string{"unknown", "base", "manifest", "blob", "tags", "upload", "catalog"}
 
 func (k routeKind) String() string { return routeNames[k] }
 
@@ -41,6 +42,9 @@ func parseRoute(escapedPath, ns string, regs *registries) (route, error) {
 	rest, ok := strings.CutPrefix(escapedPath, "/v2/")
 	if !ok || strings.Contains(rest, "%") {
 		return route{}, errNotFoundPath
+	}
+	if rest == "_catalog" {
+		return route{kind: routeCatalog}, nil
 	}
 	parts := strings.Split(rest, "/")
 	if i := uploadsAt(parts); i > 0 {
