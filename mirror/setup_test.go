@@ -34,6 +34,7 @@ type setup struct {
 	others       map[string]*upstreamtest.Hub
 	maxFills     int
 	metrics      *metrics.Metrics
+	maxSize      int64
 }
 
 // clock is a time source a test moves by hand, so tags expire without
@@ -81,7 +82,7 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 	if s.ttl == 0 {
 		s.ttl = time.Hour
 	}
-	store, err := cache.Open(s.dataDir, nil)
+	store, err := cache.OpenWithOptions(s.dataDir, cache.Options{MaxSize: s.maxSize})
 	if err != nil {
 		t.Fatal(err)
 	}
