@@ -209,8 +209,10 @@ func TestStalledBodyIsResumed(t *testing.T) {
 	if r.err != nil || r.digest != d.String() {
 		t.Fatalf("pull: %d bytes, %s, %v", r.n, r.digest, r.err)
 	}
-	if got := hub.BlobGetsFor(d); got != 2 {
-		t.Errorf("CDN GETs = %d, want 2", got)
+	// At least the stalled GET and its resume; a loaded machine may pause
+	// a healthy body past the short stall timeout and resume once more.
+	if got := hub.BlobGetsFor(d); got < 2 {
+		t.Errorf("CDN GETs = %d: the stalled body was never resumed", got)
 	}
 }
 
