@@ -18,6 +18,9 @@ test:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseReference$$' -fuzztime $(FUZZTIME) ./mirror
 	$(GO) test -run '^$$' -fuzz '^FuzzAcceptedTypes$$' -fuzztime $(FUZZTIME) ./mirror
 	$(GO) test -run '^$$' -fuzz '^FuzzParseChallenge$$' -fuzztime $(FUZZTIME) ./upstream
+	$(GO) test -run '^$$' -bench . -benchtime=1x ./mirror ./upstream ./cache
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o hubmirror .
+
+bench: ; bench/run.sh

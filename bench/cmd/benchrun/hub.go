@@ -1,0 +1,70 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hubmirror/hubmirror/bench/internal/hubinfo"
+)
+
+// seedTimeout bounds fakehub's start: generating, hashing and exporting a
+// couple of GiB of random blobs takes seconds, not minutes.
+const seedTimeout = 3 * time.Minute
+
+// hub is the running fakehub.
+type hub struct {
+	hubinfo.Info
+	proc *proc
+}
+
+// startHub runs fakehub and waits for its description. Blobs are seeded in
+// the order of sizes; their files land in exportDir for nginx.
+func startHub(ps *procs, bin, bandwidth string, sizes []string, tags int, exportDir string) (*hub, error) {
+	out := filepath.Join(ps.dir, "fakehub.json")
+	args := []string{"--bandwidth", bandwidth, "--blob-size", strings.Join(sizes, ","),
+		"--export", exportDir, "--tags", fmt.Sprint(tags), "--out", out}
+	p, err := ps.start("fakehub", offlineEnv(), bin, args...)
+	if err != nil {
+		return nil, err
+	}
+	h := &hub{proc: p}
+	err = p.waitReady(seedTimeout, func() error {
+		b, err := os.ReadFile(out)
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(b, &h.Info)
+	})
+	return h, err
+}
+
+// counts asks fakehub what upstream has seen since the last reset.
+func (h *hub) counts() (hubinfo.Counts, error) {
+	var c hubinfo.Counts
+	resp, err := control.Get(h.Control + "/_counts")
+	if err != nil {
+		return c, err
+	}
+	defer resp.Body.Close()
+	return c, json.NewDecoder(resp.Body).Decode(&c)
+}
+
+func (h *hub) reset() error {
+	resp, err := control.Post(h.Control+"/_reset", "", nil)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("fakehub reset: %s", resp.Status)
+	}
+	return nil
+}
+
+// control talks to fakehub's control listener and to readiness probes.
+var control = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil}}

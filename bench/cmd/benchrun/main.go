@@ -1,0 +1,170 @@
+// Command benchrun runs hubmirror's side-by-side benchmarks (issue 7) and
+// writes bench/RESULTS.md. bench/run.sh installs the tools, builds the
+// binaries and calls it; run it directly only with those in place.
+//
+// It starts the fake Docker Hub (bench/cmd/fakehub), hubmirror and the
+// distribution registry in proxy mode, both pointed at that hub, and
+// nginx and private dockerds when a scenario needs them, all on
+// 127.0.0.1, and stops every one of them before it returns.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+type config struct {
+	binDir, work, out, pidFile string
+	micro                      string
+	bigBlob, coldBlob          string
+	bandwidth                  string
+	clients, runs, repeat      int
+	tags, warmPulls            int
+	wrkDuration, idle, timeout time.Duration
+	docker                     bool
+	only                       string
+	perf                       bool
+}
+
+func parseFlags() config {
+	var c config
+	flag.StringVar(&c.binDir, "bin-dir", "", "directory holding the hubmirror, fakehub and registry binaries")
+	flag.StringVar(&c.work, "work", "", "scratch directory: caches, logs, configs")
+	flag.StringVar(&c.out, "out", "bench/RESULTS.md", "where to write the results")
+	flag.StringVar(&c.pidFile, "pid-file", "", "append the pid of every process started here, for the caller's trap")
+	flag.StringVar(&c.micro, "micro", "", "output of the Go micro-benchmarks, to include in the results")
+	flag.StringVar(&c.bigBlob, "big", "1GiB", "scenario 1's warm blob")
+	flag.StringVar(&c.coldBlob, "cold", "512MiB", "scenarios 2 and 3's cold blobs")
+	flag.StringVar(&c.bandwidth, "bandwidth", "200MB", "per-response upstream cap (per second) for every scenario")
+	flag.IntVar(&c.clients, "clients", 8, "scenario 3's concurrent clients")
+	flag.IntVar(&c.runs, "runs", 7, "scenario 1's measured curl runs per system")
+	flag.IntVar(&c.repeat, "repeat", 3, "repetitions of scenarios 2 and 3, each on fresh blobs; medians are reported")
+	flag.IntVar(&c.tags, "tags", 100, "scenario 7's warm pulls (one per tag)")
+	flag.IntVar(&c.warmPulls, "warm-rounds", 3, "scenario 6's warm docker pull rounds")
+	flag.DurationVar(&c.wrkDuration, "wrk-duration", 10*time.Second, "scenario 4's wrk run")
+	flag.DurationVar(&c.idle, "idle", 5*time.Second, "scenario 5's pause before reading idle RSS")
+	flag.DurationVar(&c.timeout, "timeout", 25*time.Minute, "the whole run's limit")
+	flag.BoolVar(&c.docker, "docker", true, "run scenario 6 (needs root, dockerd, containerd, runc)")
+	flag.BoolVar(&c.perf, "perf", false, "record a system-wide `perf record -g` profile of scenarios 3 and 4, per system, into the work dir")
+	flag.StringVar(&c.only, "only", "", "run only these scenarios, e.g. 3,4 (for profiling; RESULTS.md then lacks the rest)")
+	flag.Parse()
+	return c
+}
+
+func main() {
+	cfg := parseFlags()
+	if cfg.binDir == "" || cfg.work == "" || cfg.repeat < 1 || cfg.clients < 1 || cfg.tags < 1 {
+		fmt.Fprintln(os.Stderr, "benchrun: --bin-dir and --work are required (use bench/run.sh); --repeat, --clients, --tags ≥ 1")
+		os.Exit(2)
+	}
+	if err := run(cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "benchrun:", err)
+		os.Exit(1)
+	}
+}
+
+// bench is one run: the processes, the hub, the systems under test.
+type bench struct {
+	ctx     context.Context
+	cfg     config
+	ps      *procs
+	hub     *hub
+	systems []*system // hubmirror first, then registry:2
+	nginx   *system   // serves the blobs' files: the reference
+	res     *results
+
+	manifestBody []byte // scenario 4's manifest, for nginx to serve
+}
+
+func run(cfg config) error {
+	ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
+	defer cancel()
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	b := &bench{ctx: ctx, cfg: cfg, ps: &procs{dir: cfg.work, pidFile: cfg.pidFile}, res: newResults()}
+	defer b.ps.stopAll()
+	if err := b.start(); err != nil {
+		return err
+	}
+	b.scenarios()
+	b.res.micro = readMicro(cfg.micro)
+	return writeReport(cfg.out, b.res, gatherSysinfo(cfg.binDir))
+}
+
+// start brings up the hub, both systems and nginx. Blob order matters:
+// [0] is scenario 1's, then cfg.repeat for scenario 2 (coldBlobs), then
+// cfg.repeat for scenario 3 (fanoutBlobs).
+func (b *bench) start() error {
+	www := filepath.Join(b.cfg.work, "www")
+	if err := os.MkdirAll(www, 0o755); err != nil {
+		return err
+	}
+	sizes := []string{b.cfg.bigBlob}
+	for range 2 * b.cfg.repeat {
+		sizes = append(sizes, b.cfg.coldBlob)
+	}
+	logf("starting fakehub (blobs %s; bandwidth %s/s per response)", strings.Join(sizes, ", "), b.cfg.bandwidth)
+	var err error
+	b.hub, err = startHub(b.ps, filepath.Join(b.cfg.binDir, "fakehub"), b.cfg.bandwidth, sizes, b.cfg.tags+1, www)
+	if err != nil {
+		return err
+	}
+	b.recordSetup()
+	hm, err := startHubmirror(b.ps, filepath.Join(b.cfg.binDir, "hubmirror"), b.hub.URL)
+	if err != nil {
+		return err
+	}
+	reg, err := startRegistry(b.ps, filepath.Join(b.cfg.binDir, "registry"), b.hub.URL)
+	if err != nil {
+		return err
+	}
+	b.systems = []*system{hm, reg}
+	b.nginx, err = startNginx(b.ps, www)
+	return err
+}
+
+func (b *bench) recordSetup() {
+	b.res.setup = setupNotes{
+		bigBlob: b.hub.Blobs[0].Size, coldBlob: b.hub.Blobs[1].Size, bandwidth: b.cfg.bandwidth,
+		clients: b.cfg.clients, runs: b.cfg.runs, repeat: b.cfg.repeat, wrkDuration: b.cfg.wrkDuration,
+		warmPulls: b.cfg.warmPulls, tagPulls: b.cfg.tags,
+	}
+}
+
+// scenarios runs in an order that keeps each figure clean: scenario 3
+// comes first so that the peak RSS (scenario 5) covers only start-up and
+// the fan-out; the docker pulls come last because they need a dockerd per
+// system.
+func (b *bench) scenarios() {
+	steps := []struct {
+		id, name string
+		run      func()
+	}{
+		{"3", "3+5 cold fan-out and memory", b.fanOut},
+		{"2", "2 cold one client", b.coldOne},
+		{"1", "1 warm blob", b.warmBlob},
+		{"4", "4 warm manifest", b.manifests},
+		{"7", "7 fresh tags", b.freshTags},
+		{"6", "6 docker pull", b.dockerPulls},
+	}
+	for _, s := range steps {
+		switch {
+		case b.cfg.only != "" && !slices.Contains(strings.Split(b.cfg.only, ","), s.id):
+			b.res.problem("scenario %s not run (--only %s)", s.name, b.cfg.only)
+		case b.ctx.Err() != nil:
+			b.res.problem("scenario %s skipped: %v", s.name, b.ctx.Err())
+		case s.id == "6" && !b.cfg.docker:
+			b.res.problem("scenario 6 skipped (--docker=false)")
+		default:
+			s.run()
+		}
+	}
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// readyTimeout bounds a server's start.
+const readyTimeout = 30 * time.Second
+
+// system is one registry under test, serving the fake hub's content.
+type system struct {
+	name string // as the results table names it
+	url  string // http://127.0.0.1:PORT
+	proc *proc
+}
+
+// startHubmirror runs `hubmirror serve` with its defaults, except where it
+// listens, where it keeps its cache, and which upstream it mirrors.
+func startHubmirror(ps *procs, bin, upstreamURL string) (*system, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	p, err := ps.start("hubmirror", offlineEnv(), bin, "serve",
+		"--listen", addr, "--data-dir", filepath.Join(ps.dir, "hubmirror-data"), "--upstream", upstreamURL)
+	if err != nil {
+		return nil, err
+	}
+	s := &system{name: "hubmirror", url: "http://" + addr, proc: p}
+	return s, p.waitReady(readyTimeout, func() error { return probe(s.url + "/v2/") })
+}
+
+// registryConfig is the distribution registry as a pull-through cache:
+// filesystem storage, the in-memory blob descriptor cache its docs
+// recommend, and the fake hub as remote. Its token dance with the hub is
+// its own (anonymous pulls, as hubmirror's).
+const registryConfig = `version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: %s
+  cache:
+    blobdescriptor: inmemory
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: %s
+proxy:
+  remoteurl: %s
+`
+
+// startRegistry runs the distribution registry in proxy mode. Tracing is
+// on by default in v3 and would try to export to an OTLP collector on
+// localhost; OTEL_TRACES_EXPORTER=none turns the exporter off as an
+// operator without a collector would, and leaves the rest as shipped.
+func startRegistry(ps *procs, bin, upstreamURL string) (*system, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cfg := filepath.Join(ps.dir, "registry.yml")
+	body := fmt.Sprintf(registryConfig, filepath.Join(ps.dir, "registry-data"), addr, upstreamURL)
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		return nil, err
+	}
+	p, err := ps.start("registry", offlineEnv("OTEL_TRACES_EXPORTER=none"), bin, "serve", cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &system{name: "registry:2", url: "http://" + addr, proc: p}
+	return s, p.waitReady(readyTimeout, func() error { return probe(s.url + "/v2/") })
+}
+
+// probe succeeds once the URL gets any HTTP answer.
+func probe(url string) error {
+	resp, err := control.Get(url)
+	if err != nil {
+		return err
+	}
+	return resp.Body.Close()
+}
