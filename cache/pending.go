@@ -91,6 +91,11 @@ func (p *Pending) Commit() error {
 	return nil
 }
 
+// Verify checks size and digest of what was written, without publishing
+// it. Bytes that pass may be handed to clients as the complete blob at
+// once; making them durable in the cache (Commit) can follow.
+func (p *Pending) Verify() error { return p.verify() }
+
 func (p *Pending) verify() error {
 	if p.size >= 0 && p.written != p.size {
 		return fmt.Errorf("%w: got %d bytes, want %d", ErrCorrupt, p.written, p.size)

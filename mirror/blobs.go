@@ -64,6 +64,9 @@ func (m *Mirror) headUpstreamBlob(w http.ResponseWriter, r *http.Request, rt rou
 func (m *Mirror) serveFill(w http.ResponseWriter, r *http.Request, rt route) {
 	f := m.fills.join(rt.reg.Upstream, rt.repo, rt.digest)
 	defer f.release()
+	if f.isVerified() {
+		noteCache(w, "hit") // complete and checked; only its filing is pending
+	}
 	waitStart := time.Now()
 	size, err := f.wait(r.Context())
 	waitedOnUpstream(r.Context(), waitStart)

@@ -48,8 +48,9 @@ func (fs *fills) join(up Upstream, repo string, d v1.Hash) *fill {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	if f, ok := fs.active[d]; ok {
-		f.acquire()
-		fs.metrics.FillFollowers.Inc()
+		if f.acquire() {
+			fs.metrics.FillFollowers.Inc()
+		}
 		return f
 	}
 	f := newFill(d)
@@ -103,6 +104,11 @@ func (fs *fills) download(ctx context.Context, f *fill, up Upstream, repo string
 		p.Abort()
 		return err
 	}
+	if err := p.Verify(); err == nil {
+		// The bytes are the blob: readers need not wait for the fsync and
+		// rename that make them durable in the cache.
+		f.markVerified()
+	}
 	return p.Commit()
 }
 
@@ -137,15 +143,16 @@ type fill struct {
 	digest v1.Hash
 	ready  chan struct{} // closed when size is known or the fill failed early
 
-	mu      sync.Mutex
-	grew    *sync.Cond
-	file    *os.File
-	close   func() error
-	size    int64 // -1 when upstream did not say
-	written int64
-	done    bool
-	err     error
-	refs    int
+	mu       sync.Mutex
+	grew     *sync.Cond
+	file     *os.File
+	close    func() error
+	size     int64 // -1 when upstream did not say
+	written  int64
+	done     bool
+	verified bool // the written bytes matched the digest
+	err      error
+	refs     int
 
 	firstByte func() // records time to first byte; nil for no metric
 }
@@ -156,10 +163,19 @@ func newFill(d v1.Hash) *fill {
 	return f
 }
 
-func (f *fill) acquire() {
+// acquire adds a reader and says whether it follows bytes still arriving
+// (rather than a blob already verified whole, only not yet filed away).
+func (f *fill) acquire() (following bool) {
 	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.refs++
-	f.mu.Unlock()
+	return !f.verified
+}
+
+func (f *fill) isVerified() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.verified
 }
 
 func (f *fill) release() {
@@ -197,6 +213,13 @@ func (f *fill) advance(n int64) {
 	}
 	f.mu.Lock()
 	f.written += n
+	f.mu.Unlock()
+	f.grew.Broadcast()
+}
+
+func (f *fill) markVerified() {
+	f.mu.Lock()
+	f.verified = true
 	f.mu.Unlock()
 	f.grew.Broadcast()
 }

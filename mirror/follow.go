@@ -45,17 +45,17 @@ func (f *fill) readable(ctx context.Context, off int64) (int64, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for {
-		if f.err != nil {
+		if f.err != nil && !f.verified {
 			return 0, fmt.Errorf("%w: %v", errFillFailed, f.err)
 		}
 		limit := f.written
-		if !f.done && f.size >= 0 {
+		if !f.done && !f.verified && f.size >= 0 {
 			limit = min(limit, f.size-1)
 		}
 		if limit > off {
 			return limit, nil
 		}
-		if f.done {
+		if f.done || f.verified {
 			return limit, io.EOF
 		}
 		if err := ctx.Err(); err != nil {
