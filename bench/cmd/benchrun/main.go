@@ -48,7 +48,7 @@ func parseFlags() config {
 	flag.IntVar(&c.runs, "runs", 7, "scenario 1's measured curl runs per system")
 	flag.IntVar(&c.repeat, "repeat", 3, "repetitions of scenarios 2 and 3, each on fresh blobs; medians are reported")
 	flag.IntVar(&c.tags, "tags", 100, "scenario 7's warm pulls (one per tag)")
-	flag.IntVar(&c.warmPulls, "warm-rounds", 3, "scenario 6's warm docker pull rounds")
+	flag.IntVar(&c.warmPulls, "warm-rounds", 5, "scenario 6's warm docker pull rounds")
 	flag.DurationVar(&c.wrkDuration, "wrk-duration", 10*time.Second, "scenario 4's wrk run")
 	flag.DurationVar(&c.idle, "idle", 5*time.Second, "scenario 5's pause before reading idle RSS")
 	flag.DurationVar(&c.timeout, "timeout", 25*time.Minute, "the whole run's limit")
@@ -96,6 +96,14 @@ func run(cfg config) error {
 	}
 	b.scenarios()
 	b.res.micro = readMicro(cfg.micro)
+	if err := ctx.Err(); err != nil {
+		// An interrupted run must not replace a complete RESULTS.md.
+		partial := filepath.Join(cfg.work, "RESULTS.partial.md")
+		if werr := writeReport(partial, b.res, gatherSysinfo(cfg.binDir)); werr != nil {
+			return werr
+		}
+		return fmt.Errorf("run interrupted (%v); partial results in %s", err, partial)
+	}
 	return writeReport(cfg.out, b.res, gatherSysinfo(cfg.binDir))
 }
 

@@ -50,7 +50,7 @@ func writeHeader(b *strings.Builder, r *results, si sysinfo) {
 	}
 	fmt.Fprintf(b, "- upstream: bench/cmd/fakehub (upstreamtest), every CDN response capped at %s/s; blobs: %s warm, %s cold\n",
 		s.bandwidth, mib(s.bigBlob), mib(s.coldBlob))
-	fmt.Fprintf(b, "- load average (1 min) at start %s, at end %s: anything else running on the machine shows here\n", r.loadStart, loadAverage())
+	fmt.Fprintf(b, "- load average (1 min) when the scenarios began %s (includes run.sh's build and micro-benchmarks just before), at the end %s: other work on the machine shows here\n", r.loadStart, loadAverage())
 	fmt.Fprintf(b, "- everything on 127.0.0.1; the systems and their clients share the machine's cores\n\n")
 }
 
