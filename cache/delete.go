@@ -33,6 +33,7 @@ func (s *Store) Delete(d v1.Hash) error {
 
 // removeOrphan deletes a file that has no record.
 func (s *Store) removeOrphan(i id) error {
+	s.hot.drop(i)
 	err := os.Remove(s.blobPath(i))
 	if errors.Is(err, fs.ErrNotExist) {
 		return ErrNotFound

@@ -90,6 +90,7 @@ func (s *Store) remove(claimed []victim) (Evicted, error) {
 	}
 	var got Evicted
 	for i, m := range live {
+		s.hot.drop(i)
 		if err := os.Remove(s.blobPath(i)); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			s.log.Warn("cannot remove evicted blob", "digest", i.hash(), "error", err)
 			delete(live, i)

@@ -24,18 +24,27 @@ func (s *Store) Open(d v1.Hash) (*os.File, error) {
 }
 
 // ReadAll returns small content (a manifest) with what the index knows of
-// it, and counts as an access.
+// it, and counts as an access. The body may be shared: callers must not
+// modify it.
 func (s *Store) ReadAll(d v1.Hash) ([]byte, Meta, error) {
 	i, ok := idOf(d)
 	if !ok {
 		return nil, Meta{}, ErrNotFound
 	}
-	body, meta, err := s.read(i)
-	if err == nil {
-		s.touch(i)
-		meta.LastAccess = unixTime(now())
+	body, meta, hot := s.hot.get(i)
+	var err error
+	if !hot {
+		body, meta, err = s.read(i)
 	}
-	return body, meta, err
+	if err != nil {
+		return body, meta, err
+	}
+	if !hot {
+		s.hot.put(i, body, meta)
+	}
+	s.touch(i)
+	meta.LastAccess = unixTime(now())
+	return body, meta, nil
 }
 
 // Stat returns what the index knows of d, with reads not yet written to the

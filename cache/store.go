@@ -38,6 +38,7 @@ type Store struct {
 	used      atomic.Int64
 	entries   atomic.Int64
 	evictions atomic.Int64 // digests evicted since open, for metrics
+	hot       *hotSet      // small bodies read recently, served without the disk
 	// dirty is set when an index write failed, so Close must not promise
 	// the next Open that index and files agree.
 	dirty atomic.Bool
@@ -95,6 +96,7 @@ func OpenWithOptions(dir string, o Options) (*Store, error) {
 func newStore(dir string, o Options, pins []Pin, lock *os.File) *Store {
 	return &Store{
 		dir: dir, log: o.Log, opts: o, pins: pins, lock: lock,
+		hot:      newHotSet(),
 		inflight: map[id]int{},
 		evicting: map[id]chan struct{}{},
 		touched:  map[id]int64{},
