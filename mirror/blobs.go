@@ -20,11 +20,11 @@ func (m *Mirror) serveBlob(w http.ResponseWriter, r *http.Request, rt route) {
 		serveFile(w, r, rt.digest, f)
 		return
 	}
-	noteCache(w, "miss")
 	if r.Method == http.MethodHead {
-		m.headUpstreamBlob(w, r, rt)
+		m.headBlob(w, r, rt)
 		return
 	}
+	noteCache(w, "miss")
 	m.serveFill(w, r, rt)
 }
 
@@ -42,9 +42,23 @@ func setBlobHeaders(h http.Header, d v1.Hash) {
 	h.Set("ETag", `"`+d.String()+`"`)
 }
 
-// headUpstreamBlob answers a HEAD for a blob not yet cached by asking
-// upstream, without downloading it: clients HEAD to check existence.
-func (m *Mirror) headUpstreamBlob(w http.ResponseWriter, r *http.Request, rt route) {
+// headBlob answers a HEAD for a blob not yet filed in the cache. A blob
+// being downloaded answers from its fill (a client often HEADs right after
+// its GET, while the fill is still being made durable); otherwise upstream
+// is asked, without downloading: clients HEAD to check existence.
+func (m *Mirror) headBlob(w http.ResponseWriter, r *http.Request, rt route) {
+	if size, verified, ok := m.fills.known(rt.digest); ok {
+		result := "miss"
+		if verified {
+			result = "hit"
+		}
+		noteCache(w, result)
+		setBlobHeaders(w.Header(), rt.digest)
+		w.Header().Set("Content-Length", strconv.FormatInt(size, 10))
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	noteCache(w, "miss")
 	defer waitedOnUpstream(r.Context(), time.Now())
 	size, err := rt.reg.Upstream.BlobSize(r.Context(), rt.repo, rt.digest)
 	if err != nil {

@@ -62,6 +62,23 @@ func (fs *fills) join(up Upstream, repo string, d v1.Hash) *fill {
 	return f
 }
 
+// known reports the size of a blob being downloaded, once upstream told
+// it, and whether the bytes already verified.
+func (fs *fills) known(d v1.Hash) (size int64, verified, ok bool) {
+	fs.mu.Lock()
+	f, found := fs.active[d]
+	fs.mu.Unlock()
+	if !found {
+		return 0, false, false
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.file == nil || f.size < 0 || (f.err != nil && !f.verified) {
+		return 0, false, false
+	}
+	return f.size, f.verified, true
+}
+
 // run downloads on a context of its own: the fill belongs to no request,
 // so no client leaving can cancel it.
 func (fs *fills) run(f *fill, up Upstream, repo string) {
