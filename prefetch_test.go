@@ -60,11 +60,7 @@ func seedHub(t *testing.T, hub *upstreamtest.Hub) map[string]upstreamtest.Seeded
 	if err != nil {
 		t.Fatal(err)
 	}
-	byRepo := map[string]upstreamtest.Seeded{}
-	for _, s := range all {
-		byRepo[s.Repo] = s
-	}
-	return byRepo
+	return upstreamtest.ByRepo(all)
 }
 
 // A prefetch of every standard image, multi-platform included, fetches

@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"net"
 	"net/http"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
@@ -45,8 +43,8 @@ func TestUnconfiguredRegistryIsRefusedAndNeverContacted(t *testing.T) {
 	t.Parallel()
 	regs := newTwoRegistries(t)
 	mirror := startHubmirror(t, "--config", regs.config)
-	var dialed atomic.Int64
-	bystander := listenCounting(t, &dialed) // 127.0.0.1:PORT, a real host name
+	by := upstreamtest.NewBystander(t)
+	bystander := by.Addr // 127.0.0.1:PORT, a real host name
 	zeros := "sha256:" + strings.Repeat("0", 64)
 
 	for _, path := range []string{
@@ -78,29 +76,7 @@ func TestUnconfiguredRegistryIsRefusedAndNeverContacted(t *testing.T) {
 	if got := resp.Header.Get("Docker-Content-Digest"); resp.StatusCode != http.StatusOK || got != regs.alpine.manifest.String() {
 		t.Errorf("absolute-form request: %d %s %q, want Docker Hub's alpine %s", resp.StatusCode, got, body, regs.alpine.manifest)
 	}
-	if n := dialed.Load(); n != 0 {
+	if n := by.Connections(); n != 0 {
 		t.Errorf("the unconfigured host received %d connections", n)
 	}
-}
-
-// listenCounting stands in for a host the mirror must never reach, and
-// returns its host:port.
-func listenCounting(t *testing.T, dialed *atomic.Int64) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			dialed.Add(1)
-			c.Close()
-		}
-	}()
-	return ln.Addr().String()
 }

@@ -1,9 +1,7 @@
 package mirror_test
 
 import (
-	"net"
 	"net/http"
-	"sync/atomic"
 	"testing"
 
 	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
@@ -45,8 +43,8 @@ func TestUnconfiguredRegistryIsNeverContacted(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
 	seed(t, hub)
 	m := startMirror(t, hub, setup{})
-	var dialed atomic.Int64
-	bystander := listenCounting(t, &dialed)
+	by := upstreamtest.NewBystander(t)
+	bystander := by.Addr
 
 	for _, path := range []string{
 		"/v2/library/alpine/manifests/latest?ns=" + bystander,
@@ -62,7 +60,7 @@ func TestUnconfiguredRegistryIsNeverContacted(t *testing.T) {
 		}
 		assertErrorCode(t, resp, body, "NAME_UNKNOWN")
 	}
-	if n := dialed.Load(); n != 0 {
+	if n := by.Connections(); n != 0 {
 		t.Errorf("the unconfigured host received %d connections", n)
 	}
 }
@@ -84,26 +82,4 @@ func TestAllowlistRefusesOtherRepositories(t *testing.T) {
 	if hub.Counts().ManifestGets != before {
 		t.Error("a refused repository was fetched upstream")
 	}
-}
-
-// listenCounting stands in for a host the mirror must never reach, and
-// returns its host:port.
-func listenCounting(t *testing.T, dialed *atomic.Int64) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			dialed.Add(1)
-			c.Close()
-		}
-	}()
-	return ln.Addr().String()
 }

@@ -165,11 +165,7 @@ func seed(t *testing.T, hub *upstreamtest.Hub) map[string]upstreamtest.Seeded {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byRepo := map[string]upstreamtest.Seeded{}
-	for _, s := range all {
-		byRepo[s.Repo] = s
-	}
-	return byRepo
+	return upstreamtest.ByRepo(all)
 }
 
 func randomBlob(t *testing.T, hub *upstreamtest.Hub, repo string, size int) ([]byte, v1.Hash) {

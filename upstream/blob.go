@@ -24,7 +24,7 @@ func (c *Client) blobFrom(ctx context.Context, repo string, d v1.Hash, offset in
 
 // blobSize reads the whole blob's size from a 200's Content-Length or a
 // 206's Content-Range.
-func blobSize(resp *http.Response, _ int64) int64 {
+func blobSize(resp *http.Response) int64 {
 	if resp.StatusCode == http.StatusPartialContent {
 		return rangeTotal(resp.Header.Get("Content-Range"))
 	}

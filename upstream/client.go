@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -212,7 +213,7 @@ func (c *Client) send(ctx context.Context, method string, u *url.URL, hdr http.H
 }
 
 func unreachable(err error) error {
-	if errorsIsRefused(err) {
+	if errors.Is(err, ErrRefusedHost) {
 		return err
 	}
 	return fmt.Errorf("%w: %v", ErrUnreachable, err)

@@ -107,5 +107,3 @@ func IsNotFound(err error) bool {
 	}
 	return false
 }
-
-func errorsIsRefused(err error) bool { return errors.Is(err, ErrRefusedHost) }

@@ -96,7 +96,7 @@ func (r *resumingBody) open() error {
 		return err
 	}
 	if r.off == 0 {
-		r.size = blobSize(resp, 0)
+		r.size = blobSize(resp)
 	}
 	body, err := skipIgnoredRange(resp, r.off)
 	if err != nil {
