@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/hubmirror/hubmirror/cache"
 	"github.com/hubmirror/hubmirror/upstream"
 )
@@ -56,7 +58,7 @@ func (m *Mirror) resolveManifest(ctx context.Context, rt route, accept []string)
 // manifestByDigest never asks upstream once the digest is cached: content
 // under a digest cannot change.
 func (m *Mirror) manifestByDigest(ctx context.Context, rt route, accept []string) (*manifest, error) {
-	if man, ok := m.cachedManifest(rt.ref.digest.String()); ok {
+	if man, ok := m.cachedManifest(rt.ref.digest); ok {
 		return man, nil
 	}
 	return m.fetchManifest(ctx, rt, accept)
@@ -70,7 +72,7 @@ func (m *Mirror) manifestByTag(ctx context.Context, rt route, accept []string) (
 	if err != nil || !acceptable(t.MediaType, accept) {
 		return m.fetchManifest(ctx, rt, accept)
 	}
-	cached, ok := m.cachedManifest(t.Digest.String())
+	cached, ok := m.cachedManifest(t.Digest)
 	if !ok {
 		return m.fetchManifest(ctx, rt, accept)
 	}
@@ -132,7 +134,7 @@ func (m *Mirror) headTag(ctx context.Context, rt route, accept []string) (upstre
 // revalidateDetached refreshes a tag in the background while the client is
 // served the cached answer (stale-while-revalidate).
 func (m *Mirror) revalidateDetached(rt route, accept []string, t cache.Tag) {
-	if cached, ok := m.cachedManifest(t.Digest.String()); ok {
+	if cached, ok := m.cachedManifest(t.Digest); ok {
 		m.revalidate(context.Background(), rt, accept, t, cached)
 	}
 }
@@ -142,16 +144,12 @@ func markStale(man *manifest) *manifest {
 	return man
 }
 
-func (m *Mirror) cachedManifest(digest string) (*manifest, bool) {
-	d, err := parseDigest(digest)
-	if err != nil {
-		return nil, false
-	}
+func (m *Mirror) cachedManifest(d v1.Hash) (*manifest, bool) {
 	body, meta, err := m.opts.Store.ReadAll(d)
 	if err != nil {
 		return nil, false
 	}
-	return &manifest{body: body, mediaType: meta.MediaType, digest: digest, cache: "hit"}, true
+	return &manifest{body: body, mediaType: meta.MediaType, digest: d.String(), cache: "hit"}, true
 }
 
 // fetchManifest asks upstream once for everyone asking the same question at
