@@ -29,7 +29,7 @@ func routes(api, ops http.Handler, m *mirror.Mirror, reg *prometheus.Registry) h
 	mux.Handle("/metrics", ops)
 	mux.Handle("/healthz", ops)
 	mux.Handle("/readyz", ops)
-	mux.Handle("GET /{$}", mirror.StatusPage(m, reg))
+	mux.Handle("GET /{$}", m.StatusPage())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/v2" || strings.HasPrefix(r.URL.Path, "/v2/") {
 			api.ServeHTTP(w, r)

@@ -14,12 +14,12 @@ const ns = "hubmirror"
 type Metrics struct {
 	HTTPRequests     *prometheus.CounterVec   // route, method, code
 	HTTPDuration     *prometheus.HistogramVec // route
-	CacheLookups     *prometheus.CounterVec   // kind (manifest|blob), result (hit|miss|stale)
-	ServedBytes      *prometheus.CounterVec   // source (cache|fill)
+	CacheLookups     *prometheus.CounterVec   // kind (LookupKinds), result (LookupResults)
+	ServedBytes      *prometheus.CounterVec   // source (ServedSources)
 	FillsInFlight    prometheus.Gauge
 	FillFollowers    prometheus.Counter
 	FillFirstByte    prometheus.Histogram
-	FillErrors       *prometheus.CounterVec // reason
+	FillErrors       *prometheus.CounterVec // reason (FillErrorReasons)
 	UpstreamRequests *prometheus.CounterVec // upstream, kind, code
 	UpstreamBytes    *prometheus.CounterVec // upstream
 	UpstreamTokens   *prometheus.CounterVec // upstream
@@ -62,6 +62,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.FillFollowers, m.FillFirstByte, m.FillErrors, m.UpstreamRequests, m.UpstreamBytes,
 		m.UpstreamTokens, m.RateRemaining, m.cache,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.startAtZero()
 	return m
 }
 

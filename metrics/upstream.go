@@ -9,8 +9,15 @@ type UpstreamObserver struct {
 	host string
 }
 
-// Upstream returns the observer for the registry clients call host.
-func (m *Metrics) Upstream(host string) UpstreamObserver { return UpstreamObserver{m, host} }
+// Upstream returns the observer for the registry clients call host, and
+// starts that host's byte and token counts at zero so they are exported
+// before its first download. Requests are not: their code label has no
+// fixed set, and the rate limit's absence means "never reported".
+func (m *Metrics) Upstream(host string) UpstreamObserver {
+	m.UpstreamBytes.WithLabelValues(host)
+	m.UpstreamTokens.WithLabelValues(host)
+	return UpstreamObserver{m, host}
+}
 
 // Request counts one request of kind answered with code (0: no answer).
 func (o UpstreamObserver) Request(kind string, code int) {

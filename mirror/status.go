@@ -6,10 +6,13 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/dustin/go-humanize"
+
+	"github.com/hubmirror/hubmirror/metrics"
 )
 
 //go:embed status.html
@@ -17,8 +20,12 @@ var statusHTML string
 
 var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap{
 	"bytes": humanBytes,
-	"pct":   func(f float64) string { return formatFloat(100*f, 1) + "%" },
+	"pct":   func(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" },
 }).Parse(statusHTML))
+
+// humanBytes formats a byte count as every other hubmirror output does
+// (binary units, as people read disks).
+func humanBytes(n float64) string { return humanize.IBytes(uint64(max(n, 0))) }
 
 // usageReporter is what the cache offers to the status page: the bytes it
 // holds and its cap (0: unbounded).
@@ -30,13 +37,10 @@ type usageReporter interface {
 // status is what the page shows. Counts come from the same collectors that
 // /metrics exports, so the two always agree.
 type status struct {
+	metrics.Snapshot
 	Now                 time.Time
-	CacheUsed, CacheCap int64
-	Hits, Misses, Stale float64
+	CacheUsed, CacheCap float64
 	HitRatio            float64
-	BytesFromCache      float64
-	BytesFromUpstream   float64
-	FillsInFlight       float64
 	Top                 []RepoPulls
 	Upstreams           []upstreamRow
 	HasUsage            bool
@@ -53,9 +57,9 @@ type upstreamRow struct {
 
 // StatusPage renders a one-page summary for people: what the cache holds,
 // what it saves, and whether upstream is healthy.
-func StatusPage(m *Mirror, g prometheus.Gatherer) http.Handler {
+func (m *Mirror) StatusPage() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		st := m.status(g)
+		st := m.status()
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		if err := statusTemplate.Execute(w, st); err != nil {
 			m.log.Warn("rendering status page", slog.Any("error", err))
@@ -63,24 +67,19 @@ func StatusPage(m *Mirror, g prometheus.Gatherer) http.Handler {
 	})
 }
 
-func (m *Mirror) status(g prometheus.Gatherer) status {
-	sums := gatherSums(g)
+func (m *Mirror) status() status {
+	snap := m.opts.Metrics.Snapshot()
 	st := status{
-		Now:               time.Now().UTC(),
-		Hits:              sums.get("hubmirror_cache_lookups_total", "result", "hit"),
-		Misses:            sums.get("hubmirror_cache_lookups_total", "result", "miss"),
-		Stale:             sums.get("hubmirror_cache_lookups_total", "result", "stale"),
-		BytesFromCache:    sums.get("hubmirror_served_bytes_total", "source", "cache"),
-		BytesFromUpstream: sums.get("hubmirror_upstream_bytes_total", "", ""),
-		FillsInFlight:     sums.get("hubmirror_fills_in_flight", "", ""),
-		Top:               m.TopRepositories(10),
-		Upstreams:         m.upstreamRows(sums.byLabel("hubmirror_upstream_ratelimit_remaining", "upstream")),
+		Snapshot:  snap,
+		Now:       time.Now().UTC(),
+		Top:       m.TopRepositories(10),
+		Upstreams: m.upstreamRows(snap.RateRemaining),
 	}
-	if total := st.Hits + st.Misses + st.Stale; total > 0 {
-		st.HitRatio = (st.Hits + st.Stale) / total
+	if total := snap.Hits + snap.Misses + snap.Stale; total > 0 {
+		st.HitRatio = (snap.Hits + snap.Stale) / total
 	}
 	if u, ok := m.opts.Store.(usageReporter); ok {
-		st.CacheUsed, st.CacheCap = u.Used(), u.MaxSize()
+		st.CacheUsed, st.CacheCap = float64(u.Used()), float64(u.MaxSize())
 		st.HasUsage = true
 	}
 	return st

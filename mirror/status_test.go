@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/hubmirror/hubmirror/cache"
 	"github.com/hubmirror/hubmirror/metrics"
@@ -32,8 +32,7 @@ func startStatusFixture(t *testing.T, hub *upstreamtest.Hub) statusFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := prometheus.NewRegistry()
-	met := metrics.New(reg)
+	met := metrics.Discard()
 	up, err := upstream.New(upstream.Options{URL: hub.URL, UserAgent: "hubmirror-test", Observer: met.Upstream("docker.io")})
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +43,7 @@ func startStatusFixture(t *testing.T, hub *upstreamtest.Hub) statusFixture {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/v2/", m.Handler())
-	mux.Handle("/{$}", mirror.StatusPage(m, reg))
+	mux.Handle("/{$}", m.StatusPage())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() { srv.Close(); store.Close() })
 	return statusFixture{url: srv.URL, met: met}
@@ -115,5 +114,31 @@ func TestStatusShowsRateLimitZero(t *testing.T) {
 	row := regexp.MustCompile(`(?s)<tr data-upstream="docker.io".*?</tr>`).FindString(page)
 	if !strings.Contains(row, `<td class="num">0</td>`) {
 		t.Errorf("docker.io row %q does not show 0 pulls left", row)
+	}
+}
+
+// The mirror labels its lookups and served bytes only with the values
+// metrics declares (and starts at zero): a name that drifted would add a
+// series the status page and the dashboards never read.
+func TestLookupLabelsComeFromTheDeclaredSets(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	s := seed(t, hub)["library/alpine"]
+	f := startStatusFixture(t, hub)
+	for range 2 {
+		get(t, "GET", f.url+"/v2/library/alpine/manifests/latest", "Accept", dockerManifest)
+		for _, b := range s.Blobs {
+			get(t, "HEAD", f.url+"/v2/library/alpine/blobs/"+b.String())
+			get(t, "GET", f.url+"/v2/library/alpine/blobs/"+b.String())
+		}
+	}
+	lookups := len(metrics.LookupKinds) * len(metrics.LookupResults)
+	if n := testutil.CollectAndCount(f.met.CacheLookups); n != lookups {
+		t.Errorf("cache_lookups_total has %d series, want the %d declared", n, lookups)
+	}
+	if n := testutil.CollectAndCount(f.met.ServedBytes); n != len(metrics.ServedSources) {
+		t.Errorf("served_bytes_total has %d series, want the %d declared", n, len(metrics.ServedSources))
+	}
+	if snap := f.met.Snapshot(); snap.Hits == 0 || snap.Misses == 0 || snap.BytesFromCache == 0 {
+		t.Errorf("the pulls should count hits, misses and bytes from cache: %+v", snap)
 	}
 }
