@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/dustin/go-humanize"
 )
 
 const (
@@ -49,7 +51,7 @@ func writeHeader(b *strings.Builder, r *results, si sysinfo) {
 		fmt.Fprintf(b, "- %s\n", t)
 	}
 	fmt.Fprintf(b, "- upstream: bench/cmd/fakehub (upstreamtest), every CDN response capped at %s/s; blobs: %s warm, %s cold\n",
-		s.bandwidth, mib(s.bigBlob), mib(s.coldBlob))
+		s.bandwidth, humanize.IBytes(uint64(s.bigBlob)), humanize.IBytes(uint64(s.coldBlob)))
 	fmt.Fprintf(b, "- load average (1 min) when the scenarios began %s (includes run.sh's build and micro-benchmarks just before), at the end %s: other work on the machine shows here\n", r.loadStart, loadAverage())
 	fmt.Fprintf(b, "- everything on 127.0.0.1; the systems and their clients share the machine's cores\n\n")
 }
@@ -112,7 +114,7 @@ func warmRows(r *results) []row {
 	hub, hok := r.warmMBps[hubName]
 	reg, rok := r.warmMBps[regName]
 	ng, nok := r.warmMBps["nginx"]
-	x := row{id: "1", figure: fmt.Sprintf("warm %s blob, MB/s (median of %d curl)", mib(r.setup.bigBlob), r.setup.runs),
+	x := row{id: "1", figure: fmt.Sprintf("warm %s blob, MB/s (median of %d curl)", humanize.IBytes(uint64(r.setup.bigBlob)), r.setup.runs),
 		hub: num(hub, hok, "%.0f"), reg: num(reg, rok, "%.0f"), ref: "nginx " + num(ng, nok, "%.0f"),
 		hubRatio: ratio(hub, ng, hok && nok), regRatio: ratio(reg, ng, rok && nok), target: "≥ 0.95× nginx"}
 	x.verdict = verdict(hok && nok, hub/ng >= 0.95)
@@ -130,7 +132,7 @@ func coldRows(r *results) []row {
 	reg, rok := r.cold(regName)
 	d, dok := r.cold("direct")
 	hr := runRatio(r.coldRuns[hubName], r.coldRuns["direct"])
-	x := row{id: "2", figure: fmt.Sprintf("cold %s, one client, wall s (median of %d; min–max)", mib(r.setup.coldBlob), r.setup.repeat),
+	x := row{id: "2", figure: fmt.Sprintf("cold %s, one client, wall s (median of %d; min–max)", humanize.IBytes(uint64(r.setup.coldBlob)), r.setup.repeat),
 		hub: spread(hub, r.coldRuns[hubName], hok), reg: spread(reg, r.coldRuns[regName], rok),
 		ref:      "direct " + spread(d, r.coldRuns["direct"], dok),
 		hubRatio: ratioOf(hr, hok && dok), regRatio: ratioOf(runRatio(r.coldRuns[regName], r.coldRuns["direct"]), rok && dok),
@@ -165,7 +167,7 @@ func fanRows(r *results) []row {
 	hub, reg, ng := r.fan[hubName], r.fan[regName], r.fan["nginx"]
 	hok, rok, nok := len(hub) > 0, len(reg) > 0, len(ng) > 0
 	n := r.setup.clients
-	up := row{id: "3", figure: fmt.Sprintf("cold N=%d, one %s blob: upstream bytes ÷ blob size (worst of %d)", n, mib(r.setup.coldBlob), r.setup.repeat),
+	up := row{id: "3", figure: fmt.Sprintf("cold N=%d, one %s blob: upstream bytes ÷ blob size (worst of %d)", n, humanize.IBytes(uint64(r.setup.coldBlob)), r.setup.repeat),
 		hub: upFig(hub), reg: upFig(reg), ref: none, hubRatio: none, regRatio: none, target: "= 1.00"}
 	up.verdict = verdict(hok, hok && worstUp(hub) == 1)
 	hs, hsok := soloRatio(r, hubName)
@@ -367,13 +369,6 @@ func ratioOf(v float64, ok bool) string {
 func ms(d time.Duration, ok bool) string { return num(msf(d), ok, "%.2f") }
 
 func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-func mib(n int64) string {
-	if n >= 1<<30 && n%(1<<30) == 0 {
-		return fmt.Sprintf("%d GiB", n>>30)
-	}
-	return fmt.Sprintf("%d MiB", n>>20)
-}
 
 func verdict(measured, pass bool) string {
 	switch {

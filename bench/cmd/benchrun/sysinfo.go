@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/dustin/go-humanize"
 )
 
 // sysinfo is the header of RESULTS.md: what machine and which builds.
@@ -85,13 +86,13 @@ func lastField(line string, n int) string {
 	return strings.Join(f, " ")
 }
 
-// memTotal is MemTotal in GiB.
+// memTotal is MemTotal, for people.
 func memTotal() string {
 	kb, err := strconv.ParseInt(strings.TrimSuffix(procField("/proc/meminfo", "MemTotal"), " kB"), 10, 64)
 	if err != nil {
 		return "unknown"
 	}
-	return fmt.Sprintf("%.1f GiB", float64(kb)/(1<<20))
+	return humanize.IBytes(uint64(kb) << 10)
 }
 
 // loadAverage is the 1-minute load average from /proc/loadavg.
