@@ -1,11 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 
+	"github.com/dustin/go-humanize"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/urfave/cli/v2"
 
 	"github.com/hubmirror/hubmirror/cache"
@@ -55,4 +58,109 @@ func closeCache(s *cache.Store, err *error) {
 	if cerr := s.Close(); *err == nil {
 		*err = cerr
 	}
+}
+
+func cacheStatsCommand() *cli.Command {
+	return &cli.Command{
+		Name:   "stats",
+		Usage:  "count cached blobs, bytes, tags and repositories",
+		Flags:  cacheStatsFlags(),
+		Action: cacheStats,
+	}
+}
+
+func cacheStats(c *cli.Context) (err error) {
+	var maxSize int64
+	if v := c.String("max-size"); v != "" {
+		if maxSize, err = cache.ParseSize(v); err != nil {
+			return fmt.Errorf("--max-size: %w", err)
+		}
+	}
+	s, err := openCache(c, cache.Options{MaxSize: maxSize})
+	if err != nil {
+		return err
+	}
+	defer closeCache(s, &err)
+	st, err := s.Stats()
+	if err != nil {
+		return err
+	}
+	if c.Bool("json") {
+		return json.NewEncoder(c.App.Writer).Encode(st)
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "blobs:        %d\n", st.Entries)
+	fmt.Fprintf(w, "bytes:        %s (%d)\n", humanize.IBytes(uint64(st.Bytes)), st.Bytes)
+	if st.MaxSize > 0 {
+		fmt.Fprintf(w, "cap:          %s (%.1f%% used)\n", humanize.IBytes(uint64(st.MaxSize)), 100*float64(st.Bytes)/float64(st.MaxSize))
+	}
+	fmt.Fprintf(w, "tags:         %d\n", st.Tags)
+	_, err = fmt.Fprintf(w, "repositories: %d\n", st.Repos)
+	return err
+}
+
+func cachePruneCommand() *cli.Command {
+	return &cli.Command{
+		Name:   "prune",
+		Usage:  "evict least recently used content until the cache fits SIZE",
+		Flags:  cachePruneFlags(),
+		Action: cachePrune,
+	}
+}
+
+func cachePrune(c *cli.Context) (err error) {
+	size, err := cache.ParseSize(c.String("max-size"))
+	if err != nil {
+		return fmt.Errorf("--max-size: %w", err)
+	}
+	pins, err := pinsFromFlags(c)
+	if err != nil {
+		return err
+	}
+	s, err := openCache(c, cache.Options{Pins: pins})
+	if err != nil {
+		return err
+	}
+	defer closeCache(s, &err)
+	got, err := s.EvictTo(size)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "evicted %d blobs (%s); %d blobs (%s) remain\n",
+		got.Blobs, humanize.IBytes(uint64(got.Bytes)), s.Entries(), humanize.IBytes(uint64(s.Used())))
+	if s.Used() > size {
+		fmt.Fprintf(c.App.Writer, "the rest is pinned: %s over %s\n", humanize.IBytes(uint64(s.Used()-size)), humanize.IBytes(uint64(size)))
+	}
+	return nil
+}
+
+func cacheVerifyCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "verify",
+		Usage: "re-hash every blob; remove (and report) any that is corrupt or missing",
+		Description: `Exits non-zero if anything was wrong. What was removed is fetched from
+upstream again on its next pull.`,
+		Flags:  cacheVerifyFlags(),
+		Action: cacheVerify,
+	}
+}
+
+func cacheVerify(c *cli.Context) (err error) {
+	s, err := openCache(c, cache.Options{})
+	if err != nil {
+		return err
+	}
+	defer closeCache(s, &err)
+	got, err := s.Verify(func(d v1.Hash, problem error) {
+		fmt.Fprintf(c.App.Writer, "removed %s: %v\n", d, problem)
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "checked %d blobs (%s): %d corrupt, %d missing\n",
+		got.Checked, humanize.IBytes(uint64(got.Bytes)), got.Corrupt, got.Missing)
+	if got.Corrupt+got.Missing > 0 {
+		return fmt.Errorf("verify removed %d corrupt and %d missing blobs", got.Corrupt, got.Missing)
+	}
+	return nil
 }

@@ -22,11 +22,6 @@ type upstreamConfig struct {
 	AllowPrivate bool     `yaml:"allow_private_networks"` // realms and redirects on private IPs
 }
 
-// configFlag names the optional YAML file. Its top-level keys are the flag
-// names (listen: ":5000"), plus the upstreams list; flags and environment
-// variables win over the file.
-var configFlag = &cli.StringFlag{Name: "config", EnvVars: env("CONFIG"), Usage: "YAML config file (see config.example.yaml)"}
-
 // fileBacked lets every flag also be set from the config file.
 func fileBacked(flags []cli.Flag) []cli.Flag {
 	out := []cli.Flag{configFlag}

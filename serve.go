@@ -4,19 +4,19 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"time"
-
-	"github.com/urfave/cli/v2"
+	"os"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/urfave/cli/v2"
 
+	"github.com/hubmirror/hubmirror/cache"
 	"github.com/hubmirror/hubmirror/metrics"
 	"github.com/hubmirror/hubmirror/mirror"
 	"github.com/hubmirror/hubmirror/upstream"
 )
 
 func serveCommand() *cli.Command {
-	flags := fileBacked(append(upstreamFlags(), cacheFlags()...))
+	flags := serveFlags()
 	return &cli.Command{
 		Name:   "serve",
 		Usage:  "serve the registry API, filling the cache from upstream",
@@ -26,31 +26,8 @@ func serveCommand() *cli.Command {
 	}
 }
 
-func upstreamFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "listen", Value: ":5000", EnvVars: env("LISTEN"), Usage: "address to serve the registry API on"},
-		&cli.StringFlag{Name: "upstream", Value: "https://registry-1.docker.io", EnvVars: env("UPSTREAM"), Usage: "URL of the registry to mirror (Docker Hub by default)"},
-		&cli.StringFlag{Name: "upstream-username", EnvVars: env("UPSTREAM_USERNAME"), Usage: "upstream account, for higher rate limits and private repositories"},
-		&cli.StringFlag{Name: "upstream-password", EnvVars: env("UPSTREAM_PASSWORD"), Usage: "upstream password or access token (prefer the env var: flags show in ps)"},
-		&cli.BoolFlag{Name: "upstream-allow-private", EnvVars: env("UPSTREAM_ALLOW_PRIVATE"), Usage: "let upstream send the mirror to token realms and blob redirects on private IP addresses (a LAN registry)"},
-		&cli.StringSliceFlag{Name: "upstream-realm-host", EnvVars: env("UPSTREAM_REALM_HOST"), Usage: "token realm host, off the upstream's own domain, that may receive its credentials"},
-		&cli.DurationFlag{Name: "tag-ttl", Value: 5 * time.Minute, EnvVars: env("TAG_TTL"), Usage: "how long a tag is served from cache before asking upstream again"},
-		&cli.DurationFlag{Name: "tag-stale-while-revalidate", EnvVars: env("TAG_STALE_WHILE_REVALIDATE"), Usage: "after the TTL, serve a tag at once for this long while revalidating it in the background"},
-		&cli.BoolFlag{Name: "offline", EnvVars: env("OFFLINE"), Usage: "never contact upstream; serve only what is cached"},
-		&cli.DurationFlag{Name: "upstream-stall-timeout", Value: 30 * time.Second, EnvVars: env("UPSTREAM_STALL_TIMEOUT"), Usage: "a blob download that sends nothing this long is resumed"},
-		&cli.DurationFlag{Name: "fill-timeout", Value: time.Hour, EnvVars: env("FILL_TIMEOUT"), Usage: "longest one upstream blob download may take"},
-		&cli.IntFlag{Name: "max-concurrent-fills", Value: 32, EnvVars: env("MAX_CONCURRENT_FILLS"), Usage: "upstream blob downloads at once; more wait their turn"},
-		&cli.StringFlag{Name: "htpasswd", EnvVars: env("HTPASSWD"), Usage: "bcrypt htpasswd file: clients must log in (docker login)"},
-		&cli.StringFlag{Name: "tls-cert", EnvVars: env("TLS_CERT"), Usage: "serve HTTPS (and HTTP/2) with this certificate"},
-		&cli.StringFlag{Name: "tls-key", EnvVars: env("TLS_KEY"), Usage: "the certificate's private key"},
-		&cli.StringFlag{Name: "metrics-listen", EnvVars: env("METRICS_LISTEN"), Usage: "serve /metrics, /healthz and /readyz on this address too (default: only on --listen)"},
-		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
-		&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: env("LOG_FORMAT"), Usage: "text or json"},
-	}
-}
-
-func env(name string) []string { return []string{"HUBMIRROR_" + name} }
-
+// serve wires the store, the upstream clients and the mirror together
+// and runs the listeners until a signal stops them.
 func serve(c *cli.Context) error {
 	log, err := newLogger(c.String("log-level"), c.String("log-format"))
 	if err != nil {
@@ -64,11 +41,58 @@ func serve(c *cli.Context) error {
 	}
 	defer store.Close()
 	met.WatchCache(store)
-	regs, err := registries(c, met, log)
+	m, err := newMirror(c, store, met, log)
 	if err != nil {
 		return err
 	}
-	m, err := mirror.New(mirror.Options{
+	api, err := withClientAuth(c.String("htpasswd"), m.Handler())
+	if err != nil {
+		return err
+	}
+	return runServers(c.Context, log, listenersFromFlags(c, api, m, reg)...)
+}
+
+func newLogger(level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, err
+	}
+	opts := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", format)
+}
+
+// openStore opens the cache as the flags describe it.
+func openStore(c *cli.Context, log *slog.Logger) (*cache.Store, error) {
+	size, err := cache.ParseSize(c.String("cache-max-size"))
+	if err != nil {
+		return nil, fmt.Errorf("--cache-max-size: %w", err)
+	}
+	pins, err := pinsFromFlags(c)
+	if err != nil {
+		return nil, err
+	}
+	s, err := cache.OpenWithOptions(c.String("data-dir"), cache.Options{MaxSize: size, Pins: pins, Log: log})
+	if err != nil {
+		return nil, inUse(c.String("data-dir"), err)
+	}
+	if log != nil {
+		log.Info("cache opened", "dir", s.Dir(), "blobs", s.Entries(), "bytes", s.Used(), "cap", size, "pins", len(pins))
+	}
+	return s, nil
+}
+
+func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *slog.Logger) (*mirror.Mirror, error) {
+	regs, err := registries(c, met, log)
+	if err != nil {
+		return nil, err
+	}
+	return mirror.New(mirror.Options{
 		Store:                store,
 		Registries:           regs,
 		TagTTL:               c.Duration("tag-ttl"),
@@ -79,33 +103,6 @@ func serve(c *cli.Context) error {
 		Metrics:              met,
 		Log:                  log,
 	})
-	if err != nil {
-		return err
-	}
-	api, err := withClientAuth(c.String("htpasswd"), m.Handler())
-	if err != nil {
-		return err
-	}
-	ops := opsHandler(m, reg)
-	main := listener{addr: c.String("listen"), cert: c.String("tls-cert"), key: c.String("tls-key"), handler: routes(api, ops, m, reg)}
-	listeners := []listener{main}
-	if addr := c.String("metrics-listen"); addr != "" {
-		listeners = append(listeners, listener{addr: addr, handler: ops})
-	}
-	return run(c.Context, log, listeners...)
-}
-
-// withClientAuth puts the registry API behind htpasswd logins when a file
-// is given.
-func withClientAuth(htpasswd string, h http.Handler) (http.Handler, error) {
-	if htpasswd == "" {
-		return h, nil
-	}
-	users, err := mirror.LoadHtpasswd(htpasswd)
-	if err != nil {
-		return nil, err
-	}
-	return mirror.RequireAuth(users, h), nil
 }
 
 // registries builds one upstream client per configured registry.
@@ -134,4 +131,29 @@ func registries(c *cli.Context, met *metrics.Metrics, log *slog.Logger) ([]mirro
 		log.Info("mirroring", "registry", u.Host, "url", u.URL, "authenticated", u.Username != "")
 	}
 	return regs, nil
+}
+
+// withClientAuth puts the registry API behind htpasswd logins when a file
+// is given.
+func withClientAuth(htpasswd string, h http.Handler) (http.Handler, error) {
+	if htpasswd == "" {
+		return h, nil
+	}
+	users, err := mirror.LoadHtpasswd(htpasswd)
+	if err != nil {
+		return nil, err
+	}
+	return mirror.RequireAuth(users, h), nil
+}
+
+// listenersFromFlags are the API listener, which also answers the ops
+// endpoints and the status page, and the optional ops-only one.
+func listenersFromFlags(c *cli.Context, api http.Handler, m *mirror.Mirror, reg *prometheus.Registry) []listener {
+	ops := opsHandler(m, reg)
+	apiListener := listener{addr: c.String("listen"), cert: c.String("tls-cert"), key: c.String("tls-key"), handler: routes(api, ops, m)}
+	all := []listener{apiListener}
+	if addr := c.String("metrics-listen"); addr != "" {
+		all = append(all, listener{addr: addr, handler: ops})
+	}
+	return all
 }

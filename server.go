@@ -9,10 +9,15 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/hubmirror/hubmirror/mirror"
 )
 
 // shutdownGrace is how long in-flight streams may finish after SIGTERM.
@@ -24,17 +29,17 @@ type listener struct {
 	handler         http.Handler
 }
 
-func (l listener) serve(srv *http.Server, ln net.Listener) error {
+func (l listener) serveOn(srv *http.Server, ln net.Listener) error {
 	if l.cert != "" || l.key != "" {
 		return srv.ServeTLS(ln, l.cert, l.key) // HTTP/2 comes with TLS
 	}
 	return srv.Serve(ln)
 }
 
-// run serves every listener until SIGINT or SIGTERM, then stops accepting
-// and lets in-flight requests (a layer half sent) finish, up to a grace
-// period. One server failing stops them all.
-func run(ctx context.Context, log *slog.Logger, listeners ...listener) error {
+// runServers serves every listener until SIGINT or SIGTERM, then stops
+// accepting and lets in-flight requests (a layer half sent) finish, up to
+// a grace period. One server failing stops them all.
+func runServers(ctx context.Context, log *slog.Logger, listeners ...listener) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	g, ctx := errgroup.WithContext(ctx)
@@ -46,7 +51,7 @@ func run(ctx context.Context, log *slog.Logger, listeners ...listener) error {
 		srv := newServer(l.handler)
 		g.Go(func() error {
 			log.Info("listening", "addr", ln.Addr().String(), "tls", l.cert != "")
-			if err := l.serve(srv, ln); !errors.Is(err, http.ErrServerClosed) {
+			if err := l.serveOn(srv, ln); !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
 			return nil
@@ -75,17 +80,31 @@ func newServer(h http.Handler) *http.Server {
 	}
 }
 
-func newLogger(level, format string) (*slog.Logger, error) {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, err
-	}
-	opts := &slog.HandlerOptions{Level: l}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
-	}
-	return nil, fmt.Errorf("log format %q: want text or json", format)
+// opsHandler serves what operators and orchestrators poll. It never asks
+// for client credentials, so probes and Prometheus need none.
+func opsHandler(m *mirror.Mirror, reg *prometheus.Registry) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", mirror.Healthz)
+	mux.HandleFunc("GET /readyz", m.Readyz)
+	return mux
+}
+
+// routes puts the registry API, the ops endpoints and the status page on
+// one listener. Everything under /v2 goes to the API untouched: ServeMux
+// would clean "/v2/a/../b" and redirect, where a registry client must get
+// an OCI error.
+func routes(api, ops http.Handler, m *mirror.Mirror) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", ops)
+	mux.Handle("/healthz", ops)
+	mux.Handle("/readyz", ops)
+	mux.Handle("GET /{$}", m.StatusPage())
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/v2" || strings.HasPrefix(r.URL.Path, "/v2/") {
+			api.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }

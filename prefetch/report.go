@@ -1,13 +1,14 @@
-package main
+package prefetch
 
 import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/dustin/go-humanize"
 )
 
 // reporter tells the user how a prefetch goes. Its methods may be called
@@ -47,7 +48,7 @@ type tally struct {
 }
 
 func (t *tally) summary() string {
-	s := fmt.Sprintf("%d/%d blobs, %s", t.done, t.blobs, formatBytes(t.got))
+	s := fmt.Sprintf("%d/%d blobs, %s", t.done, t.blobs, humanize.IBytes(uint64(t.got)))
 	if t.fails > 0 {
 		s += fmt.Sprintf(", %d failed", t.fails)
 	}
@@ -61,7 +62,7 @@ type lineReporter struct {
 }
 
 func (r *lineReporter) planned(p *imagePlan) {
-	r.printf("%s: %d platform(s), %d blobs, %s\n", p.ref, p.platforms, len(p.blobs), formatBytes(p.bytes))
+	r.printf("%s: %d platform(s), %d blobs, %s\n", p.ref, p.platforms, len(p.blobs), humanize.IBytes(uint64(p.bytes)))
 }
 
 func (r *lineReporter) imageFailed(ref string, err error) { r.printf("%s: FAILED: %v\n", ref, err) }
@@ -88,7 +89,7 @@ func (r *lineReporter) fetched(b blobRef, took time.Duration, err error) {
 		fmt.Fprintf(r.w, "%s %s: FAILED: %v\n", b.plan.ref, b.digest.DigestStr(), err)
 		return
 	}
-	fmt.Fprintf(r.w, "%s %s %s %s\n", b.plan.ref, b.digest.DigestStr(), formatBytes(b.size), took.Round(time.Millisecond))
+	fmt.Fprintf(r.w, "%s %s %s %s\n", b.plan.ref, b.digest.DigestStr(), humanize.IBytes(uint64(b.size)), took.Round(time.Millisecond))
 }
 
 func (r *lineReporter) finish() { r.printf("prefetched %s\n", r.summary()) }
@@ -112,7 +113,7 @@ type barReporter struct {
 const redrawEvery = 100 * time.Millisecond
 
 func (r *barReporter) planned(p *imagePlan) {
-	r.above(fmt.Sprintf("%s: %d platform(s), %d blobs, %s", p.ref, p.platforms, len(p.blobs), formatBytes(p.bytes)))
+	r.above(fmt.Sprintf("%s: %d platform(s), %d blobs, %s", p.ref, p.platforms, len(p.blobs), humanize.IBytes(uint64(p.bytes))))
 }
 
 func (r *barReporter) imageFailed(ref string, err error) {
@@ -171,7 +172,7 @@ func (r *barReporter) printAbove(line string) {
 // draw writes the bar; the caller holds mu.
 func (r *barReporter) draw() {
 	r.drawn = time.Now()
-	line := fmt.Sprintf("%s %d/%d blobs, %s of %s", progressBar(r.got, r.bytes, 30), r.done, r.blobs, formatBytes(r.got), formatBytes(r.bytes))
+	line := fmt.Sprintf("%s %d/%d blobs, %s of %s", progressBar(r.got, r.bytes, 30), r.done, r.blobs, humanize.IBytes(uint64(r.got)), humanize.IBytes(uint64(r.bytes)))
 	if r.fails > 0 {
 		line += fmt.Sprintf(", %d failed", r.fails)
 	}
@@ -191,18 +192,4 @@ func progressBar(done, total int64, width int) string {
 		bar += ">" + strings.Repeat(" ", width-filled-1)
 	}
 	return fmt.Sprintf("[%s] %3d%%", bar, int(frac*100))
-}
-
-// formatBytes writes a byte count with binary units, as disks are read.
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return strconv.FormatInt(n, 10) + " B"
-	}
-	v, i := float64(n), 0
-	for v >= unit && i < 4 {
-		v /= unit
-		i++
-	}
-	return strconv.FormatFloat(v, 'f', 1, 64) + " " + []string{"", "KiB", "MiB", "GiB", "TiB"}[i]
 }

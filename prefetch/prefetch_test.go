@@ -1,7 +1,8 @@
-package main
+package prefetch
 
 import (
 	"bytes"
+	"context"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -12,7 +13,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/urfave/cli/v2"
 
 	"github.com/hubmirror/hubmirror/cache"
 	"github.com/hubmirror/hubmirror/mirror"
@@ -24,7 +24,7 @@ import (
 // on loopback in front of hubs, keyed by the registry name clients use.
 func startTestMirror(t *testing.T, hubs map[string]*upstreamtest.Hub) string {
 	t.Helper()
-	store, err := cache.Open(t.TempDir(), nil)
+	store, err := cache.OpenWithOptions(t.TempDir(), cache.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,12 +45,17 @@ func startTestMirror(t *testing.T, hubs map[string]*upstreamtest.Hub) string {
 	return srv.URL
 }
 
-// runPrefetch runs `hubmirror prefetch args…` and returns its output.
-func runPrefetch(t *testing.T, args ...string) (string, error) {
+// runPrefetch runs a prefetch as `hubmirror prefetch` does and returns
+// its output.
+func runPrefetch(t *testing.T, o Options) (string, error) {
 	t.Helper()
 	var out bytes.Buffer
-	app := &cli.App{Commands: []*cli.Command{prefetchCommand()}, Writer: &out, ErrWriter: &out}
-	err := app.Run(append([]string{"hubmirror", "prefetch"}, args...))
+	o.Out = &out
+	if o.Jobs == 0 {
+		o.Jobs = 4
+	}
+	o.UserAgent = "hubmirror-prefetch-test"
+	err := Run(context.Background(), o)
 	return out.String(), err
 }
 
@@ -73,7 +78,7 @@ func TestPrefetchWarmsEveryBlobOnce(t *testing.T) {
 	hub.Reset()
 	images := []string{"alpine", "busybox:latest", "someuser/app:v1", "docker.io/library/ocitest:1"}
 
-	out, err := runPrefetch(t, append([]string{"--mirror", m}, images...)...)
+	out, err := runPrefetch(t, Options{Mirror: m, Images: images})
 	if err != nil {
 		t.Fatalf("prefetch: %v\n%s", err, out)
 	}
@@ -92,7 +97,7 @@ func TestPrefetchWarmsEveryBlobOnce(t *testing.T) {
 	t.Logf("first prefetch of %d images (%d blobs):\n%s", len(images), blobs, out)
 
 	hub.Reset()
-	out, err = runPrefetch(t, append([]string{"--mirror", m}, images...)...)
+	out, err = runPrefetch(t, Options{Mirror: m, Images: images})
 	if err != nil {
 		t.Fatalf("second prefetch: %v\n%s", err, out)
 	}
@@ -111,7 +116,7 @@ func TestPrefetchOnePlatform(t *testing.T) {
 	amd := platformBlobs(t, hub, "library/busybox", busybox.Children, v1.Platform{OS: "linux", Architecture: "amd64"})
 	hub.Reset()
 
-	if out, err := runPrefetch(t, "--mirror", m, "--platform", "linux/arm64", "busybox"); err != nil {
+	if out, err := runPrefetch(t, Options{Mirror: m, Platform: "linux/arm64", Images: []string{"busybox"}}); err != nil {
 		t.Fatalf("prefetch: %v\n%s", err, out)
 	}
 	for _, b := range arm {
@@ -178,7 +183,7 @@ func TestPrefetchFromFileAcrossRegistries(t *testing.T) {
 	os.WriteFile(list, []byte("# warmed every night\nghcr.io/owner/tool:1.0   # the CI tool\n\n  alpine\nnobody/missing:1\n"), 0o644)
 	hub.Reset()
 
-	out, err := runPrefetch(t, "--mirror", m, "--from-file", list)
+	out, err := runPrefetch(t, Options{Mirror: m, FromFile: list})
 	if err == nil || !strings.Contains(out, "nobody/missing:1: FAILED") {
 		t.Errorf("a missing image: err %v, output %q; want an error naming it", err, out)
 	}
@@ -210,7 +215,7 @@ func imageBlobs(t *testing.T, img v1.Image) []v1.Hash {
 // References are read as docker reads them and land on the mirror's path
 // for their registry.
 func TestMirrorRef(t *testing.T) {
-	p, err := newPrefetcher(prefetchOptions{Mirror: "http://127.0.0.1:5000"})
+	p, err := newPrefetcher(Options{Mirror: "http://127.0.0.1:5000"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,14 +242,15 @@ func TestMirrorRef(t *testing.T) {
 }
 
 func TestPrefetchRejectsBadSettings(t *testing.T) {
-	for _, args := range [][]string{
-		{"--mirror", "127.0.0.1:5000", "alpine"},       // no scheme
-		{"--mirror", "http://host:5000/sub", "alpine"}, // a registry lives at the root
-		{"--platform", "linux/", "alpine"},
-		{},
+	alpine := []string{"alpine"}
+	for _, o := range []Options{
+		{Mirror: "127.0.0.1:5000", Images: alpine},       // no scheme
+		{Mirror: "http://host:5000/sub", Images: alpine}, // a registry lives at the root
+		{Mirror: "http://localhost:5000", Platform: "linux/", Images: alpine},
+		{Mirror: "http://localhost:5000"},
 	} {
-		if out, err := runPrefetch(t, args...); err == nil {
-			t.Errorf("prefetch %q succeeded:\n%s", args, out)
+		if out, err := runPrefetch(t, o); err == nil {
+			t.Errorf("prefetch %+v succeeded:\n%s", o, out)
 		}
 	}
 }

@@ -16,12 +16,9 @@ import (
 
 func cacheLsCommand() *cli.Command {
 	return &cli.Command{
-		Name:  "ls",
-		Usage: "list cached tags and blobs: digests, sizes, last access",
-		Flags: []cli.Flag{
-			dataDirFlag(),
-			&cli.BoolFlag{Name: "json", Usage: "print one JSON document: {\"tags\": [...], \"blobs\": [...]}"},
-		},
+		Name:   "ls",
+		Usage:  "list cached tags and blobs: digests, sizes, last access",
+		Flags:  cacheLsFlags(),
 		Action: cacheLs,
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package prefetch
 
 import (
 	"bufio"
@@ -8,49 +8,44 @@ import (
 	"io"
 	"os"
 	"strings"
-
-	"github.com/urfave/cli/v2"
 )
 
-func prefetchCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "prefetch",
-		Usage:     "warm a running mirror's cache: pull images' manifests and blobs through it",
-		ArgsUsage: "IMAGE...",
-		Description: `IMAGE is written as for docker pull: alpine, alpine:3.20, user/app@sha256:…,
-ghcr.io/owner/tool:1.0 (registries other than Docker Hub must be configured
-upstreams of the mirror). Every platform of a multi-platform image is
-fetched unless --platform picks one. Bytes are read and discarded here:
-the point is that the mirror now has them.`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "mirror", Value: "http://localhost:5000", EnvVars: env("MIRROR"), Usage: "base URL of the running mirror"},
-			&cli.StringFlag{Name: "from-file", Usage: "also read images from `FILE`, one per line, # starts a comment (- is stdin)"},
-			&cli.StringFlag{Name: "platform", Usage: "only this platform of multi-platform images, e.g. linux/amd64 or linux/arm64/v8 (default: all)"},
-			&cli.IntFlag{Name: "jobs", Value: 4, Usage: "blobs fetched at once"},
-		},
-		Action: prefetch,
-	}
+// Options say what to prefetch from which mirror, and where to report it.
+type Options struct {
+	Mirror    string    // base URL of the running mirror, http://host:port
+	Images    []string  // references as docker pull takes them
+	FromFile  string    // also read images from this file, one per line ("-": Stdin)
+	Stdin     io.Reader // read when FromFile is "-" (nil: os.Stdin)
+	Platform  string    // only this platform of multi-platform images ("": all)
+	Jobs      int       // blobs fetched at once
+	UserAgent string
+	Out       io.Writer // progress and the final summary (nil: discarded)
 }
 
-func prefetch(c *cli.Context) error {
-	refs, err := prefetchRefs(c.Args().Slice(), c.String("from-file"), c.App.Reader)
+// Run plans every image, then fetches each distinct blob once through the
+// mirror. An image or blob that fails does not stop the others; the error
+// then counts what failed.
+func Run(ctx context.Context, o Options) error {
+	if o.Stdin == nil {
+		o.Stdin = os.Stdin
+	}
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	refs, err := gatherRefs(o.Images, o.FromFile, o.Stdin)
 	if err != nil {
 		return err
 	}
-	p, err := newPrefetcher(prefetchOptions{
-		Mirror:   c.String("mirror"),
-		Platform: c.String("platform"),
-		Jobs:     c.Int("jobs"),
-	})
+	p, err := newPrefetcher(o)
 	if err != nil {
 		return err
 	}
-	return p.run(c.Context, refs, newReporter(c.App.Writer))
+	return p.warm(ctx, refs, newReporter(o.Out))
 }
 
-// prefetchRefs gathers the images named on the command line and in the
+// gatherRefs gathers the images named on the command line and in the
 // file, in that order.
-func prefetchRefs(args []string, file string, stdin io.Reader) ([]string, error) {
+func gatherRefs(args []string, file string, stdin io.Reader) ([]string, error) {
 	refs := append([]string(nil), args...)
 	if file != "" {
 		fromFile, err := readRefFile(file, stdin)
@@ -100,9 +95,9 @@ func (f failures) Error() string {
 	return fmt.Sprintf("%d of %d images could not be fully prefetched (%d blobs failed)", f.images, f.total, f.blobs)
 }
 
-// run plans every image first (manifests are small), so the progress shown
-// covers the whole job, then fetches each distinct blob once.
-func (p *prefetcher) run(ctx context.Context, refs []string, rep reporter) error {
+// warm plans every image first (manifests are small), so the progress
+// shown covers the whole job, then fetches each distinct blob once.
+func (p *prefetcher) warm(ctx context.Context, refs []string, rep reporter) error {
 	var plans []*imagePlan
 	failed := failures{total: len(refs)}
 	for _, ref := range refs {

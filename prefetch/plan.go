@@ -1,4 +1,4 @@
-package main
+package prefetch
 
 import (
 	"bytes"
@@ -16,12 +16,6 @@ import (
 // maxIndexDepth bounds indexes nested in indexes; real images use one level.
 const maxIndexDepth = 4
 
-type prefetchOptions struct {
-	Mirror   string
-	Platform string
-	Jobs     int
-}
-
 // prefetcher talks to one mirror as a registry client would.
 type prefetcher struct {
 	mirror   *url.URL
@@ -30,7 +24,7 @@ type prefetcher struct {
 	puller   *remote.Puller // one token and connection pool per repository
 }
 
-func newPrefetcher(o prefetchOptions) (*prefetcher, error) {
+func newPrefetcher(o Options) (*prefetcher, error) {
 	u, err := url.Parse(o.Mirror)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
 		return nil, fmt.Errorf("--mirror %q: want http://host:port or https://host:port", o.Mirror)
@@ -43,7 +37,7 @@ func newPrefetcher(o prefetchOptions) (*prefetcher, error) {
 	}
 	// The keychain holds what `docker login mirror.lan:5000` stored, for a
 	// mirror behind --htpasswd.
-	p.puller, err = remote.NewPuller(remote.WithAuthFromKeychain(authn.DefaultKeychain), remote.WithUserAgent("hubmirror-prefetch/"+version()))
+	p.puller, err = remote.NewPuller(remote.WithAuthFromKeychain(authn.DefaultKeychain), remote.WithUserAgent(o.UserAgent))
 	return p, err
 }
 

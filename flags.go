@@ -1,0 +1,114 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/hubmirror/hubmirror/cache"
+)
+
+// configFlag names the optional YAML file. Its top-level keys are the flag
+// names (listen: ":5000"), plus the upstreams list; flags and environment
+// variables win over the file.
+var configFlag = &cli.StringFlag{Name: "config", EnvVars: env("CONFIG"), Usage: "YAML config file (see config.example.yaml)"}
+
+// serveFlags are the flags of `hubmirror serve`, --config first; each can
+// also be set in the config file.
+func serveFlags() []cli.Flag {
+	return fileBacked(append(mirrorFlags(), storeFlags()...))
+}
+
+// mirrorFlags shape the server, its upstreams and its logs.
+func mirrorFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "listen", Value: ":5000", EnvVars: env("LISTEN"), Usage: "address to serve the registry API on"},
+		&cli.StringFlag{Name: "upstream", Value: "https://registry-1.docker.io", EnvVars: env("UPSTREAM"), Usage: "URL of the registry to mirror (Docker Hub by default)"},
+		&cli.StringFlag{Name: "upstream-username", EnvVars: env("UPSTREAM_USERNAME"), Usage: "upstream account, for higher rate limits and private repositories"},
+		&cli.StringFlag{Name: "upstream-password", EnvVars: env("UPSTREAM_PASSWORD"), Usage: "upstream password or access token (prefer the env var: flags show in ps)"},
+		&cli.BoolFlag{Name: "upstream-allow-private", EnvVars: env("UPSTREAM_ALLOW_PRIVATE"), Usage: "let upstream send the mirror to token realms and blob redirects on private IP addresses (a LAN registry)"},
+		&cli.StringSliceFlag{Name: "upstream-realm-host", EnvVars: env("UPSTREAM_REALM_HOST"), Usage: "token realm host, off the upstream's own domain, that may receive its credentials"},
+		&cli.DurationFlag{Name: "tag-ttl", Value: 5 * time.Minute, EnvVars: env("TAG_TTL"), Usage: "how long a tag is served from cache before asking upstream again"},
+		&cli.DurationFlag{Name: "tag-stale-while-revalidate", EnvVars: env("TAG_STALE_WHILE_REVALIDATE"), Usage: "after the TTL, serve a tag at once for this long while revalidating it in the background"},
+		&cli.BoolFlag{Name: "offline", EnvVars: env("OFFLINE"), Usage: "never contact upstream; serve only what is cached"},
+		&cli.DurationFlag{Name: "upstream-stall-timeout", Value: 30 * time.Second, EnvVars: env("UPSTREAM_STALL_TIMEOUT"), Usage: "a blob download that sends nothing this long is resumed"},
+		&cli.DurationFlag{Name: "fill-timeout", Value: time.Hour, EnvVars: env("FILL_TIMEOUT"), Usage: "longest one upstream blob download may take"},
+		&cli.IntFlag{Name: "max-concurrent-fills", Value: 32, EnvVars: env("MAX_CONCURRENT_FILLS"), Usage: "upstream blob downloads at once; more wait their turn"},
+		&cli.StringFlag{Name: "htpasswd", EnvVars: env("HTPASSWD"), Usage: "bcrypt htpasswd file: clients must log in (docker login)"},
+		&cli.StringFlag{Name: "tls-cert", EnvVars: env("TLS_CERT"), Usage: "serve HTTPS (and HTTP/2) with this certificate"},
+		&cli.StringFlag{Name: "tls-key", EnvVars: env("TLS_KEY"), Usage: "the certificate's private key"},
+		&cli.StringFlag{Name: "metrics-listen", EnvVars: env("METRICS_LISTEN"), Usage: "serve /metrics, /healthz and /readyz on this address too (default: only on --listen)"},
+		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
+		&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: env("LOG_FORMAT"), Usage: "text or json"},
+	}
+}
+
+// storeFlags are the serve flags that shape the cache.
+func storeFlags() []cli.Flag {
+	return append([]cli.Flag{
+		dataDirFlag(),
+		&cli.StringFlag{Name: "cache-max-size", Value: "0", EnvVars: env("CACHE_MAX_SIZE"), Usage: "cap on cached content, e.g. 50GiB or 500MB; least recently used content is evicted down to 90% of it (0: unbounded)"},
+	}, pinFlags()...)
+}
+
+// dataDirFlag is shared by serve and every cache subcommand, so they find
+// the same directory by default.
+func dataDirFlag() cli.Flag {
+	return &cli.StringFlag{Name: "data-dir", Value: "data", EnvVars: env("DATA_DIR"), Usage: "where the cache and its index live"}
+}
+
+// pinFlags are shared by serve and cache prune: a prune must spare what
+// the server would.
+func pinFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "pin", EnvVars: env("PIN"), Usage: "image never evicted, with its manifests, configs and layers, e.g. alpine:3.20 (repeatable; comma-separated in the env var)"},
+		&cli.StringFlag{Name: "pin-file", EnvVars: env("PIN_FILE"), Usage: "file of images to pin, one per line, # starts a comment"},
+	}
+}
+
+// pinsFromFlags gathers --pin and the --pin-file's lines.
+func pinsFromFlags(c *cli.Context) ([]string, error) {
+	pins := c.StringSlice("pin")
+	if path := c.String("pin-file"); path != "" {
+		more, err := cache.ReadPinFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("--pin-file: %w", err)
+		}
+		pins = append(pins, more...)
+	}
+	return pins, nil
+}
+
+func cacheLsFlags() []cli.Flag {
+	return []cli.Flag{
+		dataDirFlag(),
+		&cli.BoolFlag{Name: "json", Usage: "print one JSON document: {\"tags\": [...], \"blobs\": [...]}"},
+	}
+}
+
+func cacheStatsFlags() []cli.Flag {
+	return []cli.Flag{
+		dataDirFlag(),
+		&cli.StringFlag{Name: "max-size", Usage: "show usage against this cap (the server's --cache-max-size)"},
+		&cli.BoolFlag{Name: "json", Usage: "print JSON"},
+	}
+}
+
+func cachePruneFlags() []cli.Flag {
+	return append([]cli.Flag{
+		dataDirFlag(),
+		&cli.StringFlag{Name: "max-size", Required: true, Usage: "what the cache must fit in, e.g. 20GiB (0 empties it, pins aside)"},
+	}, pinFlags()...)
+}
+
+func cacheVerifyFlags() []cli.Flag { return []cli.Flag{dataDirFlag()} }
+
+func prefetchFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "mirror", Value: "http://localhost:5000", EnvVars: env("MIRROR"), Usage: "base URL of the running mirror"},
+		&cli.StringFlag{Name: "from-file", Usage: "also read images from `FILE`, one per line, # starts a comment (- is stdin)"},
+		&cli.StringFlag{Name: "platform", Usage: "only this platform of multi-platform images, e.g. linux/amd64 or linux/arm64/v8 (default: all)"},
+		&cli.IntFlag{Name: "jobs", Value: 4, Usage: "blobs fetched at once"},
+	}
+}
