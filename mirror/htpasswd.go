@@ -75,7 +75,7 @@ func (h *Htpasswd) check(user, pass string) bool {
 	return true
 }
 
-var errUnauthorized = apiErr(errorCode{"UNAUTHORIZED", http.StatusUnauthorized}, "authentication required")
+var errLoginRequired = apiErr(errUnauthorized, "authentication required")
 
 // RequireAuth lets through only requests with valid Basic credentials, and
 // answers the others with the challenge docker login, skopeo --creds and
@@ -89,6 +89,6 @@ func RequireAuth(users *Htpasswd, next http.Handler) http.Handler {
 		}
 		w.Header().Set("WWW-Authenticate", `Basic realm="hubmirror"`)
 		w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
-		writeError(w, errUnauthorized, errNotFound)
+		writeError(w, errLoginRequired, errNotFound)
 	})
 }
