@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"log/slog"
-	"net/http"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -68,6 +67,12 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	var users *mirror.Htpasswd
+	if path := c.String("htpasswd"); path != "" {
+		if users, err = mirror.LoadHtpasswd(path); err != nil {
+			return err
+		}
+	}
 	m, err := mirror.New(mirror.Options{
 		Store:                store,
 		Registries:           regs,
@@ -78,14 +83,12 @@ func serve(c *cli.Context) error {
 		MaxConcurrentFills:   c.Int("max-concurrent-fills"),
 		Metrics:              met,
 		Log:                  log,
+		Users:                users,
 	})
 	if err != nil {
 		return err
 	}
-	api, err := withClientAuth(c.String("htpasswd"), m.Handler())
-	if err != nil {
-		return err
-	}
+	api := m.Handler()
 	ops := opsHandler(m, reg)
 	main := listener{addr: c.String("listen"), cert: c.String("tls-cert"), key: c.String("tls-key"), handler: routes(api, ops, m, reg)}
 	listeners := []listener{main}
@@ -93,19 +96,6 @@ func serve(c *cli.Context) error {
 		listeners = append(listeners, listener{addr: addr, handler: ops})
 	}
 	return run(c.Context, log, listeners...)
-}
-
-// withClientAuth puts the registry API behind htpasswd logins when a file
-// is given.
-func withClientAuth(htpasswd string, h http.Handler) (http.Handler, error) {
-	if htpasswd == "" {
-		return h, nil
-	}
-	users, err := mirror.LoadHtpasswd(htpasswd)
-	if err != nil {
-		return nil, err
-	}
-	return mirror.RequireAuth(users, h), nil
 }
 
 // registries builds one upstream client per configured registry.
