@@ -45,11 +45,7 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	api, err := withClientAuth(c.String("htpasswd"), m.Handler())
-	if err != nil {
-		return err
-	}
-	return runServers(c.Context, log, listenersFromFlags(c, api, m, reg)...)
+	return runServers(c.Context, log, listenersFromFlags(c, m.Handler(), m, reg)...)
 }
 
 func newLogger(level, format string) (*slog.Logger, error) {
@@ -92,6 +88,10 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 	if err != nil {
 		return nil, err
 	}
+	users, err := clientLogins(c.String("htpasswd"))
+	if err != nil {
+		return nil, err
+	}
 	return mirror.New(mirror.Options{
 		Store:                store,
 		Registries:           regs,
@@ -102,7 +102,17 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 		MaxConcurrentFills:   c.Int("max-concurrent-fills"),
 		Metrics:              met,
 		Log:                  log,
+		Users:                users,
 	})
+}
+
+// clientLogins reads the htpasswd file clients must log in with; none
+// given means the API is open.
+func clientLogins(path string) (*mirror.Htpasswd, error) {
+	if path == "" {
+		return nil, nil
+	}
+	return mirror.LoadHtpasswd(path)
 }
 
 // registries builds one upstream client per configured registry.
@@ -131,19 +141,6 @@ func registries(c *cli.Context, met *metrics.Metrics, log *slog.Logger) ([]mirro
 		log.Info("mirroring", "registry", u.Host, "url", u.URL, "authenticated", u.Username != "")
 	}
 	return regs, nil
-}
-
-// withClientAuth puts the registry API behind htpasswd logins when a file
-// is given.
-func withClientAuth(htpasswd string, h http.Handler) (http.Handler, error) {
-	if htpasswd == "" {
-		return h, nil
-	}
-	users, err := mirror.LoadHtpasswd(htpasswd)
-	if err != nil {
-		return nil, err
-	}
-	return mirror.RequireAuth(users, h), nil
 }
 
 // listenersFromFlags are the API listener, which also answers the ops

@@ -1,8 +1,13 @@
 package mirror_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -11,7 +16,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/hubmirror/hubmirror/metrics"
+	"github.com/hubmirror/hubmirror/mirror"
 	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
 )
 
@@ -154,4 +162,68 @@ func TestPrivateRepositoryNeedsUpstreamCredentials(t *testing.T) {
 	if got := hub.Counts().CDNAuthorized; got != 0 {
 		t.Errorf("CDN saw Authorization %d times", got)
 	}
+}
+
+// A refused client login is answered inside the handler chain, so an
+// operator sees it like any other answer: one access-log line, and a
+// request counted under its route with code 401.
+func TestRefusedLoginIsLoggedAndCounted(t *testing.T) {
+	met := metrics.Discard()
+	var log bytes.Buffer
+	srv := httptest.NewServer(guardedMirror(t, loadHtpasswd(t, "ci", "pull-pass"), met, &log).Handler())
+	path := "/v2/library/alpine/manifests/latest"
+	req, _ := http.NewRequest("GET", srv.URL+path, nil)
+	req.SetBasicAuth("ci", "guess")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	srv.Close() // waits for the handler, and so for its log line and counts
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("wrong password: %d, want 401", resp.StatusCode)
+	}
+
+	var lines []map[string]any
+	for _, raw := range strings.Split(log.String(), "\n") {
+		if raw == "" {
+			continue
+		}
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(raw), &rec); err != nil {
+			t.Fatalf("log line %q: %v", raw, err)
+		}
+		if rec["msg"] == "request" {
+			lines = append(lines, rec)
+		}
+	}
+	if len(lines) != 1 {
+		t.Fatalf("%d access lines for one refused request:\n%s", len(lines), log.String())
+	}
+	want := map[string]any{"method": "GET", "path": path, "route": "manifest", "status": 401.0}
+	for key, v := range want {
+		if lines[0][key] != v {
+			t.Errorf("access line %s=%v, want %v (%v)", key, lines[0][key], v, lines[0])
+		}
+	}
+	if got := testutil.ToFloat64(met.HTTPRequests.WithLabelValues("manifest", "GET", "401")); got != 1 {
+		t.Errorf(`http_requests_total{route="manifest",method="GET",code="401"} = %v, want 1`, got)
+	}
+}
+
+// guardedMirror is a mirror that asks clients to log in as users. It has
+// no store: nothing a test sends it gets past the login or needs one.
+func guardedMirror(t *testing.T, users *mirror.Htpasswd, met *metrics.Metrics, log io.Writer) *mirror.Mirror {
+	t.Helper()
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	m, err := mirror.New(mirror.Options{
+		Registries: []mirror.Registry{{Host: "docker.io", Upstream: client(t, hub, setup{})}},
+		Users:      users,
+		Metrics:    met,
+		Log:        slog.New(slog.NewJSONHandler(log, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -70,7 +70,7 @@ func pageSize(v string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
-		return 0, apiErr(errorCode{"PAGINATION_NUMBER_INVALID", http.StatusBadRequest}, "invalid n %q", v)
+		return 0, apiErr(errPageSizeInvalid, "invalid n %q", v)
 	}
 	return min(n, catalogMax), nil
 }

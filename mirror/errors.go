@@ -1,7 +1,6 @@
 package mirror
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,12 +8,12 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hubmirror/hubmirror/cache"
 	"github.com/hubmirror/hubmirror/upstream"
 )
 
 // The one place where causes become HTTP statuses and OCI error codes.
-// Handlers return errors; only writeError decides what the client sees.
+// Handlers return errors; causeOf (cause.go) says what went wrong, and
+// only writeError decides what the client sees.
 
 // errorCode is an OCI distribution-spec error code with its HTTP status.
 type errorCode struct {
@@ -36,6 +35,8 @@ var (
 	errUnavailable     = errorCode{"UNAVAILABLE", http.StatusServiceUnavailable}
 	errBadUpstream     = errorCode{"UNKNOWN", http.StatusBadGateway}
 	errInternal        = errorCode{"UNKNOWN", http.StatusInternalServerError}
+	errUnauthorized    = errorCode{"UNAUTHORIZED", http.StatusUnauthorized}
+	errPageSizeInvalid = errorCode{"PAGINATION_NUMBER_INVALID", http.StatusBadRequest}
 )
 
 // apiError is an error already decided: a code and a message for the client.
@@ -56,41 +57,39 @@ var (
 	errWriteRejected = apiErr(errUnsupported, "this mirror is read-only: pushes and deletes go to the upstream registry")
 )
 
-// classify maps any error to what the client is told. notFound is the code
-// for "upstream does not have it" on this route (manifest, blob, name).
+// classify maps any error to what the client is told: the status table
+// over causeOf. notFound is the code for "upstream does not have it" on
+// this route (manifest, blob, name).
 func classify(err error, notFound errorCode) *apiError {
 	var ae *apiError
-	var se *upstream.StatusError
-	switch {
-	case errors.As(err, &ae):
-		return ae
-	case errors.As(err, &se):
-		return classifyStatus(se, notFound)
-	case errors.Is(err, upstream.ErrUnreachable), errors.Is(err, context.DeadlineExceeded):
-		return apiErr(errUnavailable, "upstream registry unreachable and not cached")
-	case errors.Is(err, upstream.ErrDigestMismatch), errors.Is(err, cache.ErrCorrupt):
-		return apiErr(errBadUpstream, "upstream sent content that does not match its digest")
-	case errors.Is(err, upstream.ErrRefusedHost), errors.Is(err, upstream.ErrTooLarge):
-		return apiErr(errBadUpstream, "%v", err)
+	if errors.As(err, &ae) {
+		return ae // decided where it was raised, offline mode included
 	}
-	return apiErr(errInternal, "internal error")
-}
-
-func classifyStatus(se *upstream.StatusError, notFound errorCode) *apiError {
-	switch {
-	case upstream.IsNotFound(se):
-		if se.HasCode("NAME_UNKNOWN") || se.StatusCode != http.StatusNotFound {
+	var se *upstream.StatusError
+	errors.As(err, &se) // the details some messages quote
+	switch causeOf(err) {
+	case causeNotFound:
+		if se.HasCode(errNameUnknown.code) || se.StatusCode != http.StatusNotFound {
 			notFound = errNameUnknown
 		}
 		return apiErr(notFound, "not found upstream")
-	case se.StatusCode == http.StatusTooManyRequests:
+	case causeRateLimited:
 		e := apiErr(errTooMany, "upstream rate limit reached and not cached")
 		e.retryAfter = se.RetryAfter
 		return e
-	case se.StatusCode >= 500:
-		return apiErr(errUnavailable, "upstream registry failing (%d) and not cached", se.StatusCode)
+	case causeUnavailable:
+		if se != nil {
+			return apiErr(errUnavailable, "upstream registry failing (%d) and not cached", se.StatusCode)
+		}
+		return apiErr(errUnavailable, "upstream registry unreachable and not cached")
+	case causeUnexpected:
+		return apiErr(errBadUpstream, "upstream answered %d", se.StatusCode)
+	case causeCorrupt:
+		return apiErr(errBadUpstream, "upstream sent content that does not match its digest")
+	case causeRefused:
+		return apiErr(errBadUpstream, "%v", err)
 	}
-	return apiErr(errBadUpstream, "upstream answered %d", se.StatusCode)
+	return apiErr(errInternal, "internal error")
 }
 
 // writeError sends err in the distribution spec's JSON error form.

@@ -12,9 +12,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/hubmirror/hubmirror/cache"
 	"github.com/hubmirror/hubmirror/metrics"
-	"github.com/hubmirror/hubmirror/upstream"
 )
 
 // errFillFailed marks a fill that broke after it had started: its readers
@@ -141,17 +139,7 @@ func (fs *fills) firstByteTimer() func() {
 
 // fillErrorReason sorts download failures into the few reasons the
 // fill_errors_total metric distinguishes.
-func fillErrorReason(err error) string {
-	var se *upstream.StatusError
-	switch {
-	case errors.Is(err, cache.ErrCorrupt), errors.Is(err, upstream.ErrDigestMismatch):
-		return "corrupt"
-	case errors.As(err, &se), errors.Is(err, upstream.ErrUnreachable), errors.Is(err, upstream.ErrRefusedHost),
-		errors.Is(err, context.DeadlineExceeded), errors.Is(err, errOffline):
-		return "upstream"
-	}
-	return "local"
-}
+func fillErrorReason(err error) string { return causeOf(err).fillReason() }
 
 // fill is one download in progress. Readers follow its temp file through a
 // shared descriptor (ReadAt only), which stays valid after the commit

@@ -1,6 +1,7 @@
 package mirror_test
 
 import (
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -9,19 +10,13 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/hubmirror/hubmirror/metrics"
 	"github.com/hubmirror/hubmirror/mirror"
 )
 
-func TestRequireAuth(t *testing.T) {
-	hash, _ := bcrypt.GenerateFromPassword([]byte("pull-pass"), bcrypt.MinCost)
-	file := filepath.Join(t.TempDir(), "htpasswd")
-	os.WriteFile(file, []byte("# users\nci:"+string(hash)+"\n"), 0o600)
-	users, err := mirror.LoadHtpasswd(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inner := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("{}")) })
-	srv := httptest.NewServer(mirror.RequireAuth(users, inner))
+func TestRequireLogin(t *testing.T) {
+	users := loadHtpasswd(t, "ci", "pull-pass")
+	srv := httptest.NewServer(guardedMirror(t, users, metrics.Discard(), io.Discard).Handler())
 	defer srv.Close()
 
 	cases := []struct {
@@ -52,6 +47,25 @@ func TestRequireAuth(t *testing.T) {
 			t.Errorf("%s: challenge %q", tc.name, resp.Header.Get("WWW-Authenticate"))
 		}
 	}
+}
+
+// loadHtpasswd writes a one-user htpasswd file, as htpasswd -B would, and
+// loads it.
+func loadHtpasswd(t *testing.T, user, pass string) *mirror.Htpasswd {
+	t.Helper()
+	hash, err := bcrypt.GenerateFromPassword([]byte(pass), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "htpasswd")
+	if err := os.WriteFile(file, []byte("# users\n"+user+":"+string(hash)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	users, err := mirror.LoadHtpasswd(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return users
 }
 
 func TestHtpasswdRefusesWeakHashes(t *testing.T) {

@@ -192,9 +192,5 @@ func (m *Mirror) remember(rt route, got *upstream.Manifest, tagWide bool) error 
 // servableStale says an upstream failure is an outage or a rate limit, when
 // serving the last known answer beats failing, rather than a definite "no".
 func servableStale(err error) bool {
-	switch classify(err, errManifestUnknown).status {
-	case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-		return true
-	}
-	return false
+	return causeOf(err).servesStale()
 }

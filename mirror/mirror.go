@@ -60,6 +60,8 @@ type Options struct {
 	// queue (their clients wait) rather than fail. Default 32.
 	MaxConcurrentFills int
 	Log                *slog.Logger
+	// Users are the clients allowed to pull; nil lets anyone pull.
+	Users *Htpasswd
 }
 
 // Mirror is the registry API handler.
@@ -104,8 +106,16 @@ func New(o Options) (*Mirror, error) {
 	}, nil
 }
 
-// Handler wraps the API with the access log and request metrics.
-func (m *Mirror) Handler() http.Handler { return m.observe(m) }
+// Handler is the API as served. The layers, outside in, each seeing what
+// the ones inside it answer:
+//
+//  1. access log and request metrics (observe), so every answer is logged
+//     and counted, a refused login included;
+//  2. the client login check (requireLogin), when Options.Users is set;
+//  3. the API (m).
+func (m *Mirror) Handler() http.Handler {
+	return m.observe(m.requireLogin(m))
+}
 
 func (m *Mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")

@@ -1,0 +1,79 @@
+package mirror
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/upstream"
+)
+
+// cause is what went wrong, in the terms the mirror acts on. Three readers
+// need it — writeError's status table, the fill_errors_total{reason} label
+// and the choice to serve a stale manifest — and causeOf is the only place
+// that looks inside an error to find it, so they cannot drift apart.
+type cause int
+
+const (
+	causeLocal       cause = iota // our disk, our bug, a client gone: whatever is not named below
+	causeDecided                  // an *apiError: its code was chosen where it was raised
+	causeNotFound                 // upstream has not got it, or will not show it to us
+	causeRateLimited              // upstream answered 429
+	causeUnavailable              // upstream unreachable, failing (5xx) or too slow; or we are offline
+	causeUnexpected               // upstream answered a status that means nothing to a client
+	causeCorrupt                  // content did not match its digest or size
+	causeRefused                  // upstream pointed at a host we refuse, or sent a manifest too large
+)
+
+func causeOf(err error) cause {
+	var ae *apiError
+	var se *upstream.StatusError
+	switch {
+	case errors.Is(err, errOffline):
+		// Decided (503 with its own message), but for the metric and the
+		// stale cache it is what it says: no upstream to ask.
+		return causeUnavailable
+	case errors.As(err, &ae):
+		return causeDecided
+	case errors.As(err, &se):
+		return statusCause(se)
+	case errors.Is(err, upstream.ErrUnreachable), errors.Is(err, context.DeadlineExceeded):
+		return causeUnavailable
+	case errors.Is(err, upstream.ErrDigestMismatch), errors.Is(err, cache.ErrCorrupt):
+		return causeCorrupt
+	case errors.Is(err, upstream.ErrRefusedHost), errors.Is(err, upstream.ErrTooLarge):
+		return causeRefused
+	}
+	return causeLocal
+}
+
+func statusCause(se *upstream.StatusError) cause {
+	switch {
+	case upstream.IsNotFound(se):
+		return causeNotFound
+	case se.StatusCode == http.StatusTooManyRequests:
+		return causeRateLimited
+	case se.StatusCode >= 500:
+		return causeUnavailable
+	}
+	return causeUnexpected
+}
+
+// fillReason is the fill_errors_total{reason} label: whether a failed
+// download was upstream's doing, bad content, or ours.
+func (c cause) fillReason() string {
+	switch c {
+	case causeCorrupt:
+		return "corrupt"
+	case causeLocal, causeDecided:
+		return "local"
+	}
+	return "upstream"
+}
+
+// servesStale says the failure is an outage or a rate limit, when the last
+// known answer beats failing, rather than a definite "no".
+func (c cause) servesStale() bool {
+	return c == causeRateLimited || c == causeUnavailable
+}

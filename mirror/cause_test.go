@@ -1,0 +1,73 @@
+package mirror
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/upstream"
+)
+
+// Every kind of error the mirror meets, and what each reader of its cause
+// makes of it: the client's answer, the fill_errors_total reason, and
+// whether a stale manifest is served instead.
+func TestErrorCauses(t *testing.T) {
+	status := func(code int, codes ...string) error {
+		return fmt.Errorf("fetching: %w", &upstream.StatusError{StatusCode: code, Codes: codes, RetryAfter: 3 * time.Second})
+	}
+	refused := fmt.Errorf("%w: 10.0.0.1 is a private address", upstream.ErrRefusedHost)
+	tooLarge := fmt.Errorf("%w: library/x:1 is over 4 bytes", upstream.ErrTooLarge)
+	cases := []struct {
+		what    string
+		err     error
+		status  int
+		code    string
+		message string
+		reason  string
+		stale   bool
+	}{
+		{"offline", errOffline, 503, "UNAVAILABLE", "offline mode: not in the cache", "upstream", true},
+		{"decided", errNotFoundPath, 404, "NOT_FOUND", "no such API endpoint", "local", false},
+		{"denied", apiErr(errDenied, "no"), 403, "DENIED", "no", "local", false},
+		{"upstream 404", status(404), 404, "MANIFEST_UNKNOWN", "not found upstream", "upstream", false},
+		{"upstream 404 NAME_UNKNOWN", status(404, "NAME_UNKNOWN"), 404, "NAME_UNKNOWN", "not found upstream", "upstream", false},
+		{"upstream 401", status(401), 404, "NAME_UNKNOWN", "not found upstream", "upstream", false},
+		{"upstream 403", status(403), 404, "NAME_UNKNOWN", "not found upstream", "upstream", false},
+		{"upstream 429", status(429), 429, "TOOMANYREQUESTS", "upstream rate limit reached and not cached", "upstream", true},
+		{"upstream 500", status(500), 503, "UNAVAILABLE", "upstream registry failing (500) and not cached", "upstream", true},
+		{"upstream 503", status(503), 503, "UNAVAILABLE", "upstream registry failing (503) and not cached", "upstream", true},
+		{"upstream 400", status(400), 502, "UNKNOWN", "upstream answered 400", "upstream", false},
+		{"upstream 302", status(302), 502, "UNKNOWN", "upstream answered 302", "upstream", false},
+		{"unreachable", fmt.Errorf("%w: dial: refused", upstream.ErrUnreachable), 503, "UNAVAILABLE", "upstream registry unreachable and not cached", "upstream", true},
+		{"timeout", fmt.Errorf("blob: %w", context.DeadlineExceeded), 503, "UNAVAILABLE", "upstream registry unreachable and not cached", "upstream", true},
+		{"digest mismatch", fmt.Errorf("%w: got x", upstream.ErrDigestMismatch), 502, "UNKNOWN", "upstream sent content that does not match its digest", "corrupt", false},
+		{"corrupt", fmt.Errorf("%w: got 3 bytes", cache.ErrCorrupt), 502, "UNKNOWN", "upstream sent content that does not match its digest", "corrupt", false},
+		{"refused host", refused, 502, "UNKNOWN", refused.Error(), "upstream", false},
+		// Only manifests can be too large, and fills fetch blobs: the
+		// reason is never counted.
+		{"too large", tooLarge, 502, "UNKNOWN", tooLarge.Error(), "upstream", false},
+		{"canceled", context.Canceled, 500, "UNKNOWN", "internal error", "local", false},
+		{"not in cache", cache.ErrNotFound, 500, "UNKNOWN", "internal error", "local", false},
+		{"fill failed", fmt.Errorf("%w: %v", errFillFailed, upstream.ErrUnreachable), 500, "UNKNOWN", "internal error", "local", false},
+		{"disk", errors.New("write /data: no space left on device"), 500, "UNKNOWN", "internal error", "local", false},
+	}
+	for _, c := range cases {
+		ae := classify(c.err, errManifestUnknown)
+		if ae.status != c.status || ae.code != c.code || ae.message != c.message {
+			t.Errorf("%s: answered %d %s %q, want %d %s %q", c.what, ae.status, ae.code, ae.message, c.status, c.code, c.message)
+		}
+		if want := c.status == http.StatusTooManyRequests; (ae.retryAfter == 3*time.Second) != want {
+			t.Errorf("%s: Retry-After %v", c.what, ae.retryAfter)
+		}
+		if got := fillErrorReason(c.err); got != c.reason {
+			t.Errorf("%s: fill error reason %q, want %q", c.what, got, c.reason)
+		}
+		if got := servableStale(c.err); got != c.stale {
+			t.Errorf("%s: serves stale %v, want %v", c.what, got, c.stale)
+		}
+	}
+}
