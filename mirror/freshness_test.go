@@ -2,6 +2,7 @@ package mirror_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"testing"
@@ -84,7 +85,7 @@ func TestWarmPullsOfFreshTagsStayLocal(t *testing.T) {
 // Many clients finding one tag expired make one HEAD between them.
 func TestConcurrentRevalidationsMakeOneHead(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	seed(t, hub)
+	alpine := seed(t, hub)["library/alpine"]
 	clk := newClock()
 	m := startMirror(t, hub, setup{ttl: ttl, clock: clk})
 	url := m + "/v2/library/alpine/manifests/latest"
@@ -92,17 +93,37 @@ func TestConcurrentRevalidationsMakeOneHead(t *testing.T) {
 	clk.advance(ttl + time.Second)
 	hub.Reset()
 	hub.SetLatency(50 * time.Millisecond) // keep the first HEAD in flight while the others arrive
+	// Each client's answer is kept, because sharing one HEAD is only right
+	// if every client that waited on it still gets the manifest.
+	type answer struct {
+		status          int
+		header, bodySum string
+		err             error
+	}
+	answers := make([]answer, 12)
 	var wg sync.WaitGroup
-	for i := 0; i < 12; i++ {
+	for i := range answers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if resp, err := http.Get(url); err == nil {
-				resp.Body.Close()
+			resp, err := http.Get(url)
+			if err != nil {
+				answers[i].err = err
+				return
 			}
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			answers[i] = answer{resp.StatusCode, resp.Header.Get("Docker-Content-Digest"), sha(body), err}
 		}()
 	}
 	wg.Wait()
+	want := alpine.Digest.String()
+	for i, a := range answers {
+		if a.err != nil || a.status != http.StatusOK || a.header != want || a.bodySum != want {
+			t.Errorf("client %d: status %d, Docker-Content-Digest %q, body %s, err %v; want 200 and %s",
+				i, a.status, a.header, a.bodySum, a.err, want)
+		}
+	}
 	if c := hub.Counts(); c.ManifestHeads != 1 || c.ManifestGets != 0 {
 		t.Errorf("12 concurrent revalidations: %d HEADs, %d GETs; want 1 and 0", c.ManifestHeads, c.ManifestGets)
 	}

@@ -26,6 +26,7 @@ func (h *Hub) serveCDN(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method == http.MethodGet {
 		h.count.cdnBlobGet(hex)
+		h.ranges.record(hex, r.Header.Get("Range"))
 	}
 	if !h.validSignature(r.URL) {
 		http.Error(w, "forbidden", http.StatusForbidden)

@@ -91,6 +91,7 @@ func (h *Hub) Reset() {
 	c.perBlob = map[string]int64{}
 	c.tokenReqs = nil
 	c.mu.Unlock()
+	h.ranges.reset()
 	h.rateRemaining.Store(rateLimit)
 }
 

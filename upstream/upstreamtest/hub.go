@@ -27,6 +27,7 @@ type Hub struct {
 	tokens  tokens
 	count   counters
 	faults  faults
+	ranges  ranges // Range headers of CDN GETs, see CDNRanges
 	offline atomic.Bool
 	latency atomic.Int64 // time.Duration
 	// rateRemaining backs the ratelimit-remaining header.
