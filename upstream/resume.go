@@ -36,11 +36,17 @@ type resumingBody struct {
 	resumes int
 	body    io.ReadCloser
 	watch   *stallWatch
+	broken  error // why the last body ended early; nil while one is open
 }
 
 func (r *resumingBody) Read(p []byte) (int, error) {
 	for {
 		if r.body == nil {
+			// The resume budget is checked here, not where the body broke:
+			// a body can break in the same Read that returned bytes.
+			if !r.worthResuming() {
+				return 0, r.failure(r.broken)
+			}
 			if err := r.reopen(); err != nil {
 				return 0, err
 			}
@@ -53,11 +59,9 @@ func (r *resumingBody) Read(p []byte) (int, error) {
 			return n, err
 		}
 		r.drop()
+		r.broken = err
 		if n > 0 {
 			return n, nil // report the bytes; the next Read resumes
-		}
-		if !r.worthResuming() {
-			return 0, r.failure(err)
 		}
 	}
 }
