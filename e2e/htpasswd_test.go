@@ -6,8 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
 )
 
 // With --htpasswd only clients that log in can pull. The others get the
