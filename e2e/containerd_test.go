@@ -27,7 +27,7 @@ func startContainerd(t *testing.T, dir string) *containerd {
 	c := &containerd{Address: filepath.Join(dir, "containerd.sock")}
 	var err error
 	c.proc, err = dockertest.StartContainerd(starter(t), dockertest.Containerd{
-		Name: "containerd", Dir: dir, Address: c.Address,
+		Process: dockertest.Process{Name: "containerd"}, Dir: dir, Address: c.Address,
 	}, containerdReadyTimeout)
 	if err != nil {
 		t.Fatal(err) // the cleanup prints containerd's log

@@ -28,8 +28,7 @@ func startDockerd(t *testing.T, mirrorURL string) *dockerd {
 	short := shortTempDir(t, "e2e-dockerd-")
 	ctrd := startContainerd(t, filepath.Join(short, "c"))
 	spec := dockertest.Dockerd{
-		Name:       "dockerd",
-		Env:        offlineEnv(),
+		Process:    dockertest.Process{Name: "dockerd", Env: offlineEnv()},
 		MirrorURL:  mirrorURL,
 		Dir:        t.TempDir(),
 		SocketDir:  short,

@@ -18,10 +18,9 @@ import (
 // /opt/containerd, because its generated config leaves the "opt" plugin
 // at its default path.
 type Containerd struct {
-	Name    string   // process name, which names its log
-	Env     []string // nil: the caller's environment
-	Dir     string   // config, root, state and opt
-	Address string   // gRPC unix socket; must fit in 108 bytes
+	Process
+	Dir     string // config, root, state and opt
+	Address string // gRPC unix socket; must fit in 108 bytes
 }
 
 // StartContainerd runs containerd as c says and waits until its socket

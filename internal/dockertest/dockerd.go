@@ -17,9 +17,8 @@ import (
 // (config, images) or SocketDir (sockets, exec root, pidfile: unix socket
 // paths are limited to 108 bytes, so SocketDir should be short).
 type Dockerd struct {
-	Name       string   // process name, which names its log
-	Env        []string // nil: the caller's environment
-	MirrorURL  string   // its only registry mirror
+	Process
+	MirrorURL  string // its only registry mirror
 	Dir        string
 	SocketDir  string
 	Containerd string // the gRPC socket of the containerd it uses

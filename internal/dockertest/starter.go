@@ -14,6 +14,12 @@ import (
 // it for its own trap.
 type Starter func(name string, env []string, bin string, args ...string) (*proctest.Proc, error)
 
+// Process names a daemon's process and gives it its environment.
+type Process struct {
+	Name string   // which also names its log
+	Env  []string // nil: the caller's environment
+}
+
 // WithSbin appends the sbin directories missing from path. Debian installs
 // dockerd and runc in /usr/sbin, which non-login shells and some CI runners
 // leave off PATH; dockerd itself also finds runc through PATH.

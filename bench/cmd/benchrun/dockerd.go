@@ -31,8 +31,9 @@ func startDocker(ps *procs, name, mirrorURL string) (*dockerd, error) {
 	}
 	dir := filepath.Join(ps.dir, name)
 	spec := dockertest.Dockerd{
-		Name: name + "-dockerd", Env: sbinEnv(offlineEnv()), MirrorURL: mirrorURL,
-		Dir: dir, SocketDir: short, Containerd: filepath.Join(short, "containerd.sock"),
+		Process:   dockertest.Process{Name: name + "-dockerd", Env: sbinEnv(offlineEnv())},
+		MirrorURL: mirrorURL,
+		Dir:       dir, SocketDir: short, Containerd: filepath.Join(short, "containerd.sock"),
 		CLIConfig: filepath.Join(dir, "cli"),
 	}
 	d := &dockerd{cli: spec.CLI(), short: short}
@@ -40,7 +41,8 @@ func startDocker(ps *procs, name, mirrorURL string) (*dockerd, error) {
 		return d, err
 	}
 	d.ctrd, err = dockertest.StartContainerd(ps.start, dockertest.Containerd{
-		Name: name + "-containerd", Env: sbinEnv(offlineEnv()), Dir: filepath.Join(dir, "c"), Address: spec.Containerd,
+		Process: dockertest.Process{Name: name + "-containerd", Env: sbinEnv(offlineEnv())},
+		Dir:     filepath.Join(dir, "c"), Address: spec.Containerd,
 	}, dockerReady)
 	if err != nil {
 		return d, withLogTail(d.ctrd, err)
