@@ -4,8 +4,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
 )
 
 // A containerd node (what Kubernetes runs) mirrors Docker Hub and ghcr.io
@@ -21,15 +19,7 @@ func TestContainerdPullsEachRegistryThroughMirror(t *testing.T) {
 	ctrd := startContainerd(t, filepath.Join(shortTempDir(t, "e2e-ctr-"), "c"))
 	hosts := writeHostsDir(t, mirror, "docker.io", "ghcr.io")
 
-	cases := []struct {
-		ref          string
-		want         pushed
-		own, other   *upstreamtest.Hub
-		decoyOnOther pushed
-	}{
-		{"docker.io/library/alpine:latest", regs.alpine, regs.hub, regs.ghcr, regs.ghcrAlp},
-		{"ghcr.io/owner/tool:1.0", regs.tool, regs.ghcr, regs.hub, regs.hubTool},
-	}
+	cases := []registryCase{regs.alpineCase(), regs.toolCase()}
 	for _, tc := range cases {
 		// native: overlayfs cannot mount on the overlay filesystems that
 		// CI containers often run on.

@@ -41,7 +41,7 @@ func TestUpstreamCredentialsReachOnlyTheTokenRealm(t *testing.T) {
 	assertCredentialsOnlyToRealm(t, hub, user)
 
 	h.Stop(t)
-	log, err := os.ReadFile(h.proc.log)
+	log, err := os.ReadFile(h.proc.LogPath())
 	if err != nil {
 		t.Fatal(err)
 	}

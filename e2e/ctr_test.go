@@ -4,11 +4,12 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hubmirror/hubmirror/internal/proctest"
 )
 
 // nowhere is where hosts.toml sends containerd when the mirror fails:
@@ -20,16 +21,7 @@ const nowhere = "http://127.0.0.1:9"
 // ctr itself talks to the registry, so it gets the blackholed proxy too.
 func (c *containerd) ctr(t *testing.T, timeout time.Duration, args ...string) (string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "ctr", append([]string{"--address", c.Address}, args...)...)
-	cmd.Env = offlineEnv()
-	cmd.WaitDelay = time.Second
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return string(out), fmt.Errorf("ctr %s: %w\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out), nil
+	return proctest.Run(context.Background(), timeout, offlineEnv(), "ctr", append([]string{"--address", c.Address}, args...)...)
 }
 
 // imageDigests lists the images containerd holds, by reference, with the

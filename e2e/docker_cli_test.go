@@ -3,9 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -68,20 +65,5 @@ func (d *dockerd) inspect(t *testing.T, ref, format string) string {
 // output, which is where the CLI explains itself.
 func (d *dockerd) docker(t *testing.T, timeout time.Duration, args ...string) (string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "docker", append([]string{"--host", d.host}, args...)...)
-	cmd.Env = d.cliEnv()
-	cmd.WaitDelay = time.Second // don't hang on a pipe a killed CLI left open
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return string(out), fmt.Errorf("docker %s: %w\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out), nil
-}
-
-// cliEnv drops the caller's DOCKER_* variables: DOCKER_CONTEXT conflicts
-// with --host, and DOCKER_CONTENT_TRUST would send pulls to a notary server.
-func (d *dockerd) cliEnv() []string {
-	return append(dropEnv(os.Environ(), "DOCKER_"), "DOCKER_CONFIG="+d.cliConfig)
+	return d.cli.Run(context.Background(), timeout, args...)
 }

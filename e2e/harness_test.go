@@ -3,32 +3,18 @@ package e2e
 import (
 	"os"
 	"os/exec"
-	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
+
+	"github.com/hubmirror/hubmirror/internal/dockertest"
 )
 
 // TestMain puts the sbin directories on PATH and removes the
 // once-per-binary hubmirror build, which outlives any single test's TempDir.
 func TestMain(m *testing.M) {
-	os.Setenv("PATH", withSbin(os.Getenv("PATH")))
+	os.Setenv("PATH", dockertest.WithSbin(os.Getenv("PATH")))
 	code := m.Run()
 	removeHubmirrorBuild()
 	os.Exit(code)
-}
-
-// withSbin appends the sbin directories missing from path. Debian installs
-// dockerd and runc in /usr/sbin, which non-login shells and some CI runners
-// leave off PATH; dockerd itself also finds runc through PATH.
-func withSbin(path string) string {
-	dirs := filepath.SplitList(path)
-	for _, d := range []string{"/usr/local/sbin", "/usr/sbin", "/sbin"} {
-		if !slices.Contains(dirs, d) {
-			dirs = append(dirs, d)
-		}
-	}
-	return strings.Join(dirs, string(os.PathListSeparator))
 }
 
 // unavailable stops a test whose environment cannot run it. Under CI it

@@ -2,12 +2,9 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
@@ -86,17 +83,8 @@ func TestDockerLoginToMirror(t *testing.T) {
 // login runs `docker login` with the password on stdin, as scripts should.
 func (d *dockerd) login(t *testing.T, server, user, password string) (string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "docker", "--host", d.host, "login", "--username", user, "--password-stdin", server)
-	cmd.Env = d.cliEnv()
-	cmd.Stdin = strings.NewReader(password)
-	cmd.WaitDelay = time.Second
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return string(out), fmt.Errorf("docker login %s: %w\n%s", server, err, out)
-	}
-	return string(out), nil
+	return d.cli.RunWithInput(context.Background(), cliTimeout, strings.NewReader(password),
+		"login", "--username", user, "--password-stdin", server)
 }
 
 // writeHtpasswd writes a one-user htpasswd file with a bcrypt hash, as

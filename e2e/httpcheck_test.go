@@ -16,9 +16,18 @@ func hostOf(baseURL string) string {
 	return host
 }
 
+// httpTimeout bounds one request of httpDo.
+const httpTimeout = 30 * time.Second
+
 // httpDo sends one request with Go's client, which is fine wherever the
 // path is well formed; see rawRequest for the paths it would rewrite.
 func httpDo(t *testing.T, method, url string, header http.Header) (*http.Response, []byte) {
+	t.Helper()
+	return httpDoWithin(t, httpTimeout, method, url, header)
+}
+
+// httpDoWithin is httpDo with its own bound on the whole exchange.
+func httpDoWithin(t *testing.T, timeout time.Duration, method, url string, header http.Header) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, nil)
 	if err != nil {
@@ -27,7 +36,7 @@ func httpDo(t *testing.T, method, url string, header http.Header) (*http.Respons
 	for k, v := range header {
 		req.Header[k] = v
 	}
-	client := &http.Client{Timeout: 30 * time.Second}
+	client := &http.Client{Timeout: timeout}
 	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)

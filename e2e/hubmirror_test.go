@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hubmirror/hubmirror/internal/proctest"
 )
 
 const (
@@ -84,7 +86,7 @@ func removeHubmirrorBuild() {
 type hubmirror struct {
 	URL     string // "http://127.0.0.1:PORT"
 	DataDir string
-	proc    *proc
+	proc    *proctest.Proc
 	stopped bool // so a race is reported once, not again by the cleanup
 }
 
@@ -105,7 +107,7 @@ func runHubmirror(t *testing.T, dataDir string, args ...string) *hubmirror {
 		if err == nil {
 			return h
 		}
-		if attempt == listenAttempts || !h.proc.logContains("address already in use") {
+		if attempt == listenAttempts || !h.proc.LogContains("address already in use") {
 			t.Fatal(err) // the cleanup prints hubmirror's log
 		}
 	}
@@ -119,12 +121,12 @@ func tryHubmirror(t *testing.T, bin, dataDir string, args []string) (*hubmirror,
 	cmdline := append([]string{"serve", "--listen", addr, "--data-dir", dataDir}, args...)
 	// The host's HUBMIRROR_* settings (credentials, upstream) must not
 	// leak into a test's server: every setting comes from args.
-	env := dropEnv(offlineEnv(), "HUBMIRROR_")
+	env := proctest.DropEnv(offlineEnv(), "HUBMIRROR_")
 	h.proc = startProc(t, "hubmirror", env, bin, cmdline...)
 	// Registered after startProc, so it runs first: stop, then look for
 	// race reports while the test can still fail.
 	t.Cleanup(func() { h.Stop(t) })
-	return h, h.proc.waitReady(hubmirrorReadyTimeout, func() error { return probeV2(h.URL) })
+	return h, h.proc.WaitReady(hubmirrorReadyTimeout, func() error { return probeV2(h.URL) })
 }
 
 // Stop ends hubmirror (SIGTERM, then SIGKILL) and fails the test if the
@@ -135,9 +137,9 @@ func (h *hubmirror) Stop(t *testing.T) {
 		return
 	}
 	h.stopped = true
-	h.proc.stop(t)
-	if h.proc.logContains("WARNING: DATA RACE") {
-		t.Errorf("hubmirror reported a data race; see %s", h.proc.log)
+	stopProc(t, h.proc)
+	if h.proc.LogContains("WARNING: DATA RACE") {
+		t.Errorf("hubmirror reported a data race; see %s", h.proc.LogPath())
 	}
 }
 
@@ -150,15 +152,4 @@ func probeV2(baseURL string) error {
 		return err
 	}
 	return resp.Body.Close()
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

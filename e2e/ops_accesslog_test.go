@@ -51,7 +51,7 @@ func TestAccessLogLines(t *testing.T) {
 	}
 	h.Stop(t) // every line is written before the process exits
 
-	lines := accessLines(opsJSONLog(t, h.proc.log))
+	lines := accessLines(opsJSONLog(t, h.proc.LogPath()))
 	if len(lines) != len(cases)+1 { // + the readiness probe's GET /v2/
 		t.Errorf("%d access lines for %d requests (and one readiness probe)", len(lines), len(cases))
 	}

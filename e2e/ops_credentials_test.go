@@ -47,7 +47,7 @@ func TestNoCredentialInAnyLogLine(t *testing.T) {
 		log := readLogProving(t, h, user+"/private", h == good)
 		for what, s := range secrets {
 			if strings.Contains(log, s) {
-				t.Errorf("%s contains the %s", h.proc.log, what)
+				t.Errorf("%s contains the %s", h.proc.LogPath(), what)
 			}
 		}
 	}
@@ -110,22 +110,22 @@ func opsTryGet(url string) error {
 // nothing by lacking the password.
 func readLogProving(t *testing.T, h *hubmirror, repo string, wantDebug bool) string {
 	t.Helper()
-	b, err := os.ReadFile(h.proc.log)
+	b, err := os.ReadFile(h.proc.LogPath())
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := string(b)
 	if !strings.Contains(log, repo) {
-		t.Errorf("%s never mentions %s, so scanning it proves nothing", h.proc.log, repo)
+		t.Errorf("%s never mentions %s, so scanning it proves nothing", h.proc.LogPath(), repo)
 	}
 	debug := 0
-	for _, r := range opsJSONLog(t, h.proc.log) { // every line is JSON, so the scan saw every field
+	for _, r := range opsJSONLog(t, h.proc.LogPath()) { // every line is JSON, so the scan saw every field
 		if r.str("level") == "DEBUG" {
 			debug++
 		}
 	}
 	if wantDebug && debug == 0 {
-		t.Errorf("%s has no debug line, so it does not show that debug logging is safe", h.proc.log)
+		t.Errorf("%s has no debug line, so it does not show that debug logging is safe", h.proc.LogPath())
 	}
 	return log
 }

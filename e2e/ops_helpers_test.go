@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -20,26 +19,15 @@ import (
 // test streams for long, and it sets its own.
 const opsHTTPTimeout = 60 * time.Second
 
-// opsGet sends one request and reads the whole answer.
+// opsGet sends one request with header pairs ("Accept", "…") and reads
+// the whole answer.
 func opsGet(t *testing.T, method, url string, header ...string) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := http.Header{}
 	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
+		h.Set(header[i], header[i+1])
 	}
-	resp, err := (&http.Client{Timeout: opsHTTPTimeout}).Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: read body: %v", method, url, err)
-	}
-	return resp, body
+	return httpDoWithin(t, opsHTTPTimeout, method, url, h)
 }
 
 // opsAcceptAll is what docker and containerd send when pulling by tag.

@@ -41,7 +41,7 @@ func TestSIGTERMLetsStreamsFinish(t *testing.T) {
 
 	stream := startBlobStream(t, url)
 	term := time.Now()
-	h.proc.cmd.Process.Signal(syscall.SIGTERM)
+	h.proc.Signal(syscall.SIGTERM)
 	assertNewConnectionsRefused(t, h.URL)
 	got := <-stream
 	if got.err != nil || got.digest != d.String() || got.n != shutdownBlobSize {
@@ -124,12 +124,12 @@ func assertNewConnectionsRefused(t *testing.T, base string) {
 func assertExitsCleanly(t *testing.T, h *hubmirror) {
 	t.Helper()
 	select {
-	case <-h.proc.done:
+	case <-h.proc.Done():
 	case <-time.After(shutdownDeadline):
 		t.Fatalf("hubmirror still running %s after SIGTERM", shutdownDeadline)
 	}
-	if h.proc.err != nil {
-		t.Errorf("hubmirror exited with %v after SIGTERM, want status 0", h.proc.err)
+	if h.proc.Err() != nil {
+		t.Errorf("hubmirror exited with %v after SIGTERM, want status 0", h.proc.Err())
 	}
 }
 
@@ -149,7 +149,7 @@ func assertNoTempFiles(t *testing.T, dataDir string) {
 // assertNoWarnings checks a start on the data dir found nothing to repair.
 func assertLogHasNoWarnings(t *testing.T, h *hubmirror) {
 	t.Helper()
-	for _, r := range opsJSONLog(t, h.proc.log) {
+	for _, r := range opsJSONLog(t, h.proc.LogPath()) {
 		if lvl := r.str("level"); lvl == "WARN" || lvl == "ERROR" {
 			t.Errorf("restart logged %s: %v", lvl, r)
 		}

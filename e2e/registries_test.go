@@ -17,15 +17,7 @@ func TestPathPrefixPullsFromItsRegistry(t *testing.T) {
 	regs := newTwoRegistries(t)
 	mirror := hostOf(startHubmirror(t, "--config", regs.config))
 
-	cases := []struct {
-		ref          string
-		want         pushed
-		own, other   *upstreamtest.Hub
-		decoyOnOther pushed
-	}{
-		{"ghcr.io/owner/tool:1.0", regs.tool, regs.ghcr, regs.hub, regs.hubTool},
-		{"docker.io/library/alpine:latest", regs.alpine, regs.hub, regs.ghcr, regs.ghcrAlp},
-	}
+	cases := []registryCase{regs.toolCase(), regs.alpineCase()}
 	for _, tc := range cases {
 		dir := t.TempDir()
 		skopeoCopy(t, "docker://"+mirror+"/"+tc.ref, "oci:"+dir)

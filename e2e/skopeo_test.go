@@ -2,13 +2,12 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/hubmirror/hubmirror/internal/proctest"
 )
 
 // skopeoTimeout bounds one skopeo call; the images used here are small.
@@ -47,17 +46,9 @@ func runSkopeo(t *testing.T, args ...string) (string, error) {
 	if err := os.WriteFile(emptyConf, nil, 0o644); err != nil {
 		t.Fatalf("write registries.conf: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), skopeoTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "skopeo", append([]string{"--insecure-policy", "--tmpdir", dir}, args...)...)
-	cmd.Env = append(os.Environ(),
+	env := append(os.Environ(),
 		"CONTAINERS_REGISTRIES_CONF="+emptyConf,
 		"REGISTRY_AUTH_FILE="+filepath.Join(dir, "auth.json"), // absent: anonymous
 	)
-	cmd.WaitDelay = time.Second
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return string(out), fmt.Errorf("skopeo %s: %w\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out), nil
+	return proctest.Run(context.Background(), skopeoTimeout, env, "skopeo", append([]string{"--insecure-policy", "--tmpdir", dir}, args...)...)
 }

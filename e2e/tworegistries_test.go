@@ -35,3 +35,20 @@ func newTwoRegistries(t *testing.T) *twoRegistries {
 			upstreamEntry{Host: "ghcr.io", URL: ghcr.URL}),
 	}
 }
+
+// registryCase is one image of twoRegistries: where a pull of ref must come
+// from, and the decoy of the same name it must not touch.
+type registryCase struct {
+	ref          string
+	want         pushed
+	own, other   *upstreamtest.Hub
+	decoyOnOther pushed
+}
+
+func (r *twoRegistries) alpineCase() registryCase {
+	return registryCase{"docker.io/library/alpine:latest", r.alpine, r.hub, r.ghcr, r.ghcrAlp}
+}
+
+func (r *twoRegistries) toolCase() registryCase {
+	return registryCase{"ghcr.io/owner/tool:1.0", r.tool, r.ghcr, r.hub, r.hubTool}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hubmirror/hubmirror/bench/internal/hubinfo"
+	"github.com/hubmirror/hubmirror/internal/proctest"
 )
 
 // seedTimeout bounds fakehub's start: generating, hashing and exporting a
@@ -19,7 +20,7 @@ const seedTimeout = 3 * time.Minute
 // hub is the running fakehub.
 type hub struct {
 	hubinfo.Info
-	proc *proc
+	proc *proctest.Proc
 }
 
 // startHub runs fakehub and waits for its description. Blobs are seeded in
@@ -33,7 +34,7 @@ func startHub(ps *procs, bin, bandwidth string, sizes []string, tags int, export
 		return nil, err
 	}
 	h := &hub{proc: p}
-	err = p.waitReady(seedTimeout, func() error {
+	err = waitReady(p, seedTimeout, func() error {
 		b, err := os.ReadFile(out)
 		if err != nil {
 			return err

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/hubmirror/hubmirror/internal/proctest"
 )
 
 // nginxConfig serves root with sendfile, the physical limit a blob server
@@ -36,7 +38,7 @@ http {
 // startNginx serves the files in root on loopback. The worker processes
 // run as nobody, so root must be world-readable.
 func startNginx(ps *procs, root string) (*system, error) {
-	port, err := freePort()
+	port, err := proctest.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -54,5 +56,5 @@ func startNginx(ps *procs, root string) (*system, error) {
 		return nil, err
 	}
 	s := &system{name: "nginx", url: "http://" + addr, proc: p}
-	return s, p.waitReady(readyTimeout, func() error { return probe(s.url + "/") })
+	return s, waitReady(p, readyTimeout, func() error { return probe(s.url + "/") })
 }

@@ -16,7 +16,7 @@ import (
 // after", not "settled").
 func (b *bench) memoryAfterFanout() {
 	for _, s := range b.systems {
-		peak, err := procStatus(s.proc.pid(), "VmHWM")
+		peak, err := procStatus(s.proc.Pid(), "VmHWM")
 		if err != nil {
 			b.res.problem("scenario 5: %s: %v", s.name, err)
 			continue
@@ -29,7 +29,7 @@ func (b *bench) memoryAfterFanout() {
 	}
 	for _, s := range b.systems {
 		m, ok := b.res.mem[s.name]
-		idle, err := procStatus(s.proc.pid(), "VmRSS")
+		idle, err := procStatus(s.proc.Pid(), "VmRSS")
 		if !ok || err != nil {
 			continue
 		}

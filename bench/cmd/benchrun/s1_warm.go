@@ -41,13 +41,13 @@ func (b *bench) curlRounds(order []*system, urls map[string]string) {
 	bytes := map[string]int64{}
 	for round := -1; round < b.cfg.runs; round++ {
 		for _, s := range order {
-			before, _ := cpuSeconds(s.proc.pid())
+			before, _ := cpuSeconds(s.proc.Pid())
 			run, err := curlGet(b.ctx, urls[s.name])
 			if err != nil {
 				b.res.problem("scenario 1: %s: %v", s.name, err)
 				return
 			}
-			after, _ := cpuSeconds(s.proc.pid())
+			after, _ := cpuSeconds(s.proc.Pid())
 			if round >= 0 {
 				b.res.warmRuns[s.name] = append(b.res.warmRuns[s.name], run.mbps())
 				cpu[s.name] += after - before

@@ -50,7 +50,7 @@ func (b *bench) dockerRounds(d *dockerd, refs []string) (dockerResult, error) {
 		return r, err
 	}
 	for range b.cfg.warmPulls {
-		if _, err := d.cli(b.ctx, pullTimeout, append([]string{"rmi"}, refs...)...); err != nil {
+		if _, err := d.cli.Run(b.ctx, pullTimeout, append([]string{"rmi"}, refs...)...); err != nil {
 			return r, err
 		}
 		warm, err := b.pullAll(d, refs)
@@ -70,7 +70,7 @@ func (b *bench) dockerRounds(d *dockerd, refs []string) (dockerResult, error) {
 func (b *bench) pullAll(d *dockerd, refs []string) (time.Duration, error) {
 	start := time.Now()
 	for _, ref := range refs {
-		if _, err := d.cli(b.ctx, pullTimeout, "pull", ref); err != nil {
+		if _, err := d.cli.Run(b.ctx, pullTimeout, "pull", ref); err != nil {
 			return 0, err
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/hubmirror/hubmirror/internal/proctest"
 )
 
 // readyTimeout bounds a server's start.
@@ -14,13 +16,13 @@ const readyTimeout = 30 * time.Second
 type system struct {
 	name string // as the results table names it
 	url  string // http://127.0.0.1:PORT
-	proc *proc
+	proc *proctest.Proc
 }
 
 // startHubmirror runs `hubmirror serve` with its defaults, except where it
 // listens, where it keeps its cache, and which upstream it mirrors.
 func startHubmirror(ps *procs, bin, upstreamURL string) (*system, error) {
-	port, err := freePort()
+	port, err := proctest.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -31,7 +33,7 @@ func startHubmirror(ps *procs, bin, upstreamURL string) (*system, error) {
 		return nil, err
 	}
 	s := &system{name: "hubmirror", url: "http://" + addr, proc: p}
-	return s, p.waitReady(readyTimeout, func() error { return probe(s.url + "/v2/") })
+	return s, waitReady(p, readyTimeout, func() error { return probe(s.url + "/v2/") })
 }
 
 // registryConfig is the distribution registry as a pull-through cache:
@@ -60,7 +62,7 @@ proxy:
 // localhost; OTEL_TRACES_EXPORTER=none turns the exporter off as an
 // operator without a collector would, and leaves the rest as shipped.
 func startRegistry(ps *procs, bin, upstreamURL string) (*system, error) {
-	port, err := freePort()
+	port, err := proctest.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +77,7 @@ func startRegistry(ps *procs, bin, upstreamURL string) (*system, error) {
 		return nil, err
 	}
 	s := &system{name: "registry:2", url: "http://" + addr, proc: p}
-	return s, p.waitReady(readyTimeout, func() error { return probe(s.url + "/v2/") })
+	return s, waitReady(p, readyTimeout, func() error { return probe(s.url + "/v2/") })
 }
 
 // probe succeeds once the URL gets any HTTP answer.
