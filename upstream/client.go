@@ -54,6 +54,10 @@ type Client struct {
 	log       *slog.Logger
 }
 
+// DefaultStallTimeout is the StallTimeout of Options that set none, and
+// the default of the --upstream-stall-timeout flag.
+const DefaultStallTimeout = 30 * time.Second
+
 // New returns a client for the registry at o.URL.
 func New(o Options) (*Client, error) {
 	base, err := url.Parse(o.URL)
@@ -67,7 +71,7 @@ func New(o Options) (*Client, error) {
 		o.Observer = noObserver{}
 	}
 	if o.StallTimeout <= 0 {
-		o.StallTimeout = 30 * time.Second
+		o.StallTimeout = DefaultStallTimeout
 	}
 	c := &Client{
 		base:      base,
