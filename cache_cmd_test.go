@@ -29,7 +29,7 @@ func runCache(t *testing.T, args ...string) (string, error) {
 func seededDataDir(t *testing.T) (string, cachetest.Image) {
 	t.Helper()
 	dir := t.TempDir()
-	s, err := cache.Open(dir, nil)
+	s, err := cache.OpenWithOptions(dir, cache.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestCacheStatsAndPrune(t *testing.T) {
 	if err != nil || !strings.Contains(out, "evicted") {
 		t.Fatalf("prune: %v\n%s", err, out)
 	}
-	s, err := cache.Open(dir, nil)
+	s, err := cache.OpenWithOptions(dir, cache.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestCacheVerifyReportsCorruption(t *testing.T) {
 
 func TestCacheCommandsRefuseADataDirInUse(t *testing.T) {
 	dir, _ := seededDataDir(t)
-	s, err := cache.Open(dir, nil) // the running server
+	s, err := cache.OpenWithOptions(dir, cache.Options{}) // the running server
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +139,7 @@ func TestCacheCommandExitStatus(t *testing.T) {
 	dir, img := seededDataDir(t)
 	layer := img.Layers[1].Digest
 	os.Truncate(filepath.Join(dir, "blobs", "sha256", layer.Hex[:2], layer.Hex), 1)
-	s, err := cache.Open(dir, nil)
+	s, err := cache.OpenWithOptions(dir, cache.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

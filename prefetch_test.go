@@ -24,7 +24,7 @@ import (
 // on loopback in front of hubs, keyed by the registry name clients use.
 func startTestMirror(t *testing.T, hubs map[string]*upstreamtest.Hub) string {
 	t.Helper()
-	store, err := cache.Open(t.TempDir(), nil)
+	store, err := cache.OpenWithOptions(t.TempDir(), cache.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
