@@ -174,7 +174,7 @@ func copyFixture(b *testing.B, src string) string {
 
 func benchStore(b *testing.B, n int) *Store {
 	b.Helper()
-	s, err := Open(copyFixture(b, fixture(b, n)), nil)
+	s, err := OpenWithOptions(copyFixture(b, fixture(b, n)), Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -233,7 +233,7 @@ func BenchmarkOpen1M(b *testing.B) {
 	const n = 1_000_000
 	dir := copyFixture(b, fixture(b, n))
 	for b.Loop() {
-		s, err := Open(dir, nil)
+		s, err := OpenWithOptions(dir, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -18,7 +18,7 @@ func (s *Store) enter(i id) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return ErrClosed
+		return errClosed
 	}
 	s.inflight[i]++
 	return nil

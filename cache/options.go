@@ -27,7 +27,7 @@ const (
 	gcInterval    = 5 * time.Minute
 )
 
-func (o Options) normalise() (Options, []Pin, error) {
+func (o Options) normalise() (Options, []pin, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
@@ -40,13 +40,13 @@ func (o Options) normalise() (Options, []Pin, error) {
 	if o.MaxSize > 0 && o.LowWater > o.MaxSize {
 		return o, nil, fmt.Errorf("cache low watermark %d is above the cap %d", o.LowWater, o.MaxSize)
 	}
-	pins := make([]Pin, 0, len(o.Pins))
+	pins := make([]pin, 0, len(o.Pins))
 	for _, p := range o.Pins {
-		pin, err := ParsePin(p)
+		pn, err := parsePin(p)
 		if err != nil {
 			return o, nil, err
 		}
-		pins = append(pins, pin)
+		pins = append(pins, pn)
 	}
 	return o, pins, nil
 }

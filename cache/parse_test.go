@@ -48,14 +48,14 @@ func TestParsePin(t *testing.T) {
 		"alpine@sha256:" + sixtyFourHex(): "docker.io/library/alpine@sha256:" + sixtyFourHex(),
 	}
 	for in, want := range cases {
-		p, err := ParsePin(in)
+		p, err := parsePin(in)
 		if err != nil || p.String() != want {
-			t.Errorf("ParsePin(%q) = %s, %v; want %s", in, p, err, want)
+			t.Errorf("parsePin(%q) = %s, %v; want %s", in, p, err, want)
 		}
 	}
 	for _, in := range []string{"", "UPPER/case", "alpine:bad tag", "a@sha256:12"} {
-		if p, err := ParsePin(in); err == nil {
-			t.Errorf("ParsePin(%q) = %s, want an error", in, p)
+		if p, err := parsePin(in); err == nil {
+			t.Errorf("parsePin(%q) = %s, want an error", in, p)
 		}
 	}
 }
@@ -65,9 +65,9 @@ func FuzzParsePin(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		p, err := ParsePin(s)
+		p, err := parsePin(s)
 		if err == nil && (p.Upstream == "" || p.Repo == "" || (p.Tag == "") == (p.Digest.Hex == "")) {
-			t.Errorf("ParsePin(%q) = %+v", s, p)
+			t.Errorf("parsePin(%q) = %+v", s, p)
 		}
 	})
 }

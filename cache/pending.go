@@ -1,12 +1,13 @@
 package cache
 
 import (
-	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,14 +15,41 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// ErrCorrupt says bytes did not match the digest or size they were sent under.
-var ErrCorrupt = errors.New("content does not match its digest")
+var (
+	// ErrCorrupt says bytes did not match the digest or size they were sent under.
+	ErrCorrupt = errors.New("content does not match its digest")
+	// ErrAborted is what readers of a pending blob get once it was given up
+	// before its digest verified: what they already read is not the blob.
+	ErrAborted = errors.New("pending blob was aborted before it was whole")
+)
 
-// Pending is content on its way into the cache: a temp file beside the blob
-// directory (so the final rename is atomic) that hashes what it is given.
-// Nothing can find it by digest until Commit has verified it, and the
-// evictor leaves its digest alone until it is committed or aborted.
-type Pending struct {
+// Pending is content on its way into the cache. One writer feeds it and
+// commits or aborts it; any number of readers follow the bytes as they
+// arrive (NewReader), before and after the commit.
+type Pending interface {
+	io.Writer
+	// Commit verifies size and digest once, lets readers take the last
+	// byte, and only then makes the content durable under its digest.
+	Commit() error
+	// Abort discards the content; readers still waiting fail.
+	Abort()
+	// Close releases the file; call it once no reader needs it.
+	Close() error
+	// NewReader follows the content from offset from as it grows.
+	NewReader(ctx context.Context, from int64) io.Reader
+	// Size is the size promised at Create; -1 when it was not known.
+	Size() int64
+	// Verified says the bytes are the blob, committed or about to be.
+	Verified() bool
+	// Failed says the blob will never be whole: its readers fail.
+	Failed() bool
+}
+
+// pending is a temp file beside the blob directory (so the final rename is
+// atomic) that hashes what it is given. Nothing can find it by digest until
+// Commit has verified it, and the evictor leaves its digest alone until it
+// is committed or aborted.
+type pending struct {
 	store     *Store
 	id        id
 	digest    v1.Hash
@@ -29,12 +57,19 @@ type Pending struct {
 	size      int64 // expected; -1 when upstream did not say
 	file      *os.File
 	hash      hash.Hash
-	written   int64
 	finish    sync.Once
+
+	// mu guards what readers look at; only the writer changes written, so
+	// the writer reads it without the lock.
+	mu       sync.Mutex
+	grew     *sync.Cond // broadcast on every write and on the outcome
+	written  int64
+	verified bool  // the written bytes matched the digest
+	failure  error // why the blob will never be whole; set only unverified
 }
 
 // Create starts writing content for d. size may be -1 if not known yet.
-func (s *Store) Create(d v1.Hash, size int64, mediaType string) (*Pending, error) {
+func (s *Store) Create(d v1.Hash, size int64, mediaType string) (Pending, error) {
 	i, ok := idOf(d)
 	if !ok {
 		return nil, fmt.Errorf("unsupported digest %q: only sha256 is stored", d)
@@ -47,38 +82,40 @@ func (s *Store) Create(d v1.Hash, size int64, mediaType string) (*Pending, error
 		s.leave(i)
 		return nil, err
 	}
-	return &Pending{store: s, id: i, digest: d, mediaType: mediaType, size: size, file: f, hash: sha256.New()}, nil
+	p := &pending{store: s, id: i, digest: d, mediaType: mediaType, size: size, file: f, hash: sha256.New()}
+	p.grew = sync.NewCond(&p.mu)
+	return p, nil
 }
 
-// Write appends to the temp file. Writing past the expected size fails
-// at once rather than filling the disk with a runaway body.
-func (p *Pending) Write(b []byte) (int, error) {
+// Write appends to the temp file and wakes the readers. Writing past the
+// expected size fails at once rather than filling the disk with a runaway
+// body.
+func (p *pending) Write(b []byte) (int, error) {
 	if p.size >= 0 && p.written+int64(len(b)) > p.size {
 		return 0, fmt.Errorf("%w: more than the expected %d bytes", ErrCorrupt, p.size)
 	}
 	n, err := p.file.Write(b)
 	p.hash.Write(b[:n])
+	p.mu.Lock()
 	p.written += int64(n)
+	p.mu.Unlock()
+	p.grew.Broadcast()
 	return n, err
 }
 
-// File is the temp file, open for ReadAt by readers that follow the write.
-// It stays valid after Commit renames it, until Close.
-func (p *Pending) File() *os.File { return p.file }
-
-// Written is how many bytes have been written so far.
-func (p *Pending) Written() int64 { return p.written }
-
 // Commit verifies size and digest, makes the bytes durable, and only then
-// publishes them under their digest and records them in the index. The
+// publishes them under their digest and records them in the index. Readers
+// get the last byte as soon as the digest verified: the bytes are the blob,
+// and need not wait for the fsync and rename that make them durable. The
 // file is renamed before its record is written, so a crash in between
 // leaves a verified file that the next start re-hashes and adopts.
-func (p *Pending) Commit() error {
+func (p *pending) Commit() error {
 	defer p.done()
 	if err := p.verify(); err != nil {
-		p.Abort()
+		p.abort(err)
 		return err
 	}
+	p.settle(nil)
 	p.store.awaitEviction(p.id)
 	if err := p.publish(); err != nil {
 		p.Abort()
@@ -91,12 +128,7 @@ func (p *Pending) Commit() error {
 	return nil
 }
 
-// Verify checks size and digest of what was written, without publishing
-// it. Bytes that pass may be handed to clients as the complete blob at
-// once; making them durable in the cache (Commit) can follow.
-func (p *Pending) Verify() error { return p.verify() }
-
-func (p *Pending) verify() error {
+func (p *pending) verify() error {
 	if p.size >= 0 && p.written != p.size {
 		return fmt.Errorf("%w: got %d bytes, want %d", ErrCorrupt, p.written, p.size)
 	}
@@ -106,7 +138,7 @@ func (p *Pending) verify() error {
 	return nil
 }
 
-func (p *Pending) publish() error {
+func (p *pending) publish() error {
 	if err := p.file.Sync(); err != nil {
 		return err
 	}
@@ -122,65 +154,54 @@ func (p *Pending) publish() error {
 }
 
 // Abort discards the temp file. Readers holding it open see no more bytes.
-func (p *Pending) Abort() {
+func (p *pending) Abort() { p.abort(ErrAborted) }
+
+func (p *pending) abort(cause error) {
 	os.Remove(p.file.Name())
+	p.settle(cause)
 	p.done()
 }
 
-// Close releases the file handle; call it once no reader needs File.
-func (p *Pending) Close() error {
+// Close releases the file handle. Content neither committed nor aborted
+// stays in tmp/ (as after a crash) and its readers fail.
+func (p *pending) Close() error {
+	p.settle(ErrAborted)
 	p.done()
 	return p.file.Close()
 }
 
+// settle records the outcome readers wait for: nil when the digest
+// verified, else why the blob will never be whole. The first one stands,
+// so nothing after verification can take the last byte back.
+func (p *pending) settle(failure error) {
+	p.mu.Lock()
+	if !p.verified && p.failure == nil {
+		if failure == nil {
+			p.verified = true
+		} else if errors.Is(failure, ErrAborted) {
+			p.failure = failure
+		} else {
+			p.failure = fmt.Errorf("%w: %w", ErrAborted, failure)
+		}
+	}
+	p.mu.Unlock()
+	p.grew.Broadcast()
+}
+
 // done ends the digest's in-flight mark, whichever of Commit, Abort or
 // Close comes first.
-func (p *Pending) done() { p.finish.Do(func() { p.store.leave(p.id) }) }
+func (p *pending) done() { p.finish.Do(func() { p.store.leave(p.id) }) }
 
-// Put stores small content (a manifest) in one step. Content already
-// stored under the same media type only counts as an access: manifests are
-// put again on every tag revalidation, and need no second fsync.
-func (s *Store) Put(d v1.Hash, mediaType string, body []byte) error {
-	if sum := sha256.Sum256(body); hex.EncodeToString(sum[:]) != d.Hex {
-		return fmt.Errorf("%w: got sha256:%x, want %s", ErrCorrupt, sum, d)
-	}
-	if s.has(d, mediaType) {
-		return nil
-	}
-	p, err := s.Create(d, int64(len(body)), mediaType)
-	if err != nil {
-		return err
-	}
-	defer p.Close()
-	if _, err := bytes.NewReader(body).WriteTo(p); err != nil {
-		p.Abort()
-		return err
-	}
-	return p.Commit()
+func (p *pending) Size() int64 { return p.size }
+
+func (p *pending) Verified() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.verified
 }
 
-func (s *Store) has(d v1.Hash, mediaType string) bool {
-	i, ok := idOf(d)
-	if !ok {
-		return false
-	}
-	m, err := s.meta(i)
-	if err != nil || m.MediaType != mediaType {
-		return false
-	}
-	if _, err := os.Stat(s.blobPath(i)); err != nil {
-		return false
-	}
-	s.touch(i)
-	return true
-}
-
-// syncDir makes a rename durable: without it a crash can forget the new name.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+func (p *pending) Failed() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.failure != nil
 }

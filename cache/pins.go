@@ -10,29 +10,29 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// Pin is an image kept out of eviction, in the terms the tag index uses.
-type Pin struct {
+// pin is an image kept out of eviction, in the terms the tag index uses.
+type pin struct {
 	Upstream string  // "docker.io", "ghcr.io", …
 	Repo     string  // "library/alpine"
 	Tag      string  // set unless pinned by digest
 	Digest   v1.Hash // set when pinned by digest
 }
 
-func (p Pin) String() string {
+func (p pin) String() string {
 	if p.Tag != "" {
 		return p.Upstream + "/" + p.Repo + ":" + p.Tag
 	}
 	return p.Upstream + "/" + p.Repo + "@" + p.Digest.String()
 }
 
-// ParsePin reads an image reference the way docker does: no registry means
+// parsePin reads an image reference the way docker does: no registry means
 // docker.io, a one-part Hub name gets library/, no tag means latest.
-func ParsePin(s string) (Pin, error) {
+func parsePin(s string) (pin, error) {
 	ref, err := name.ParseReference(strings.TrimSpace(s))
 	if err != nil {
-		return Pin{}, fmt.Errorf("pin %q: %w", s, err)
+		return pin{}, fmt.Errorf("pin %q: %w", s, err)
 	}
-	p := Pin{Upstream: ref.Context().RegistryStr(), Repo: ref.Context().RepositoryStr()}
+	p := pin{Upstream: ref.Context().RegistryStr(), Repo: ref.Context().RepositoryStr()}
 	// go-containerregistry spells Docker Hub index.docker.io; the mirror
 	// keys Hub's tags under the name users write.
 	if p.Upstream == name.DefaultRegistry {
@@ -43,7 +43,7 @@ func ParsePin(s string) (Pin, error) {
 		p.Tag = r.TagStr()
 	case name.Digest:
 		if p.Digest, err = v1.NewHash(r.DigestStr()); err != nil {
-			return Pin{}, fmt.Errorf("pin %q: %w", s, err)
+			return pin{}, fmt.Errorf("pin %q: %w", s, err)
 		}
 	}
 	return p, nil

@@ -2,25 +2,35 @@ package cache
 
 import (
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
+// Blob is committed content open for reading: http.ServeContent seeks it,
+// and many readers may share it through ReadAt. Underneath it is the file,
+// so serving it can still use sendfile.
+type Blob interface {
+	io.ReadSeekCloser
+	io.ReaderAt
+}
+
 // Open returns the verified content for d, ready for reading, and counts as
-// an access. The caller closes the file; an open file keeps streaming even
+// an access. The caller closes the blob; an open blob keeps streaming even
 // if d is evicted meanwhile.
-func (s *Store) Open(d v1.Hash) (*os.File, error) {
+func (s *Store) Open(d v1.Hash) (Blob, error) {
 	i, ok := idOf(d)
 	if !ok {
 		return nil, ErrNotFound
 	}
 	f, err := s.openFile(i)
-	if err == nil {
-		s.touch(i)
+	if err != nil {
+		return nil, err
 	}
-	return f, err
+	s.touch(i)
+	return f, nil
 }
 
 // ReadAll returns small content (a manifest) with what the index knows of

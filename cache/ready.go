@@ -14,7 +14,7 @@ func (s *Store) Ready() error {
 	closed := s.closed
 	s.mu.Unlock()
 	if closed {
-		return ErrClosed
+		return errClosed
 	}
 	f, err := os.CreateTemp(filepath.Join(s.dir, tmpDir), "ready-")
 	if err != nil {

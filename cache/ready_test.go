@@ -6,7 +6,7 @@ import (
 )
 
 func TestReadyUntilClosed(t *testing.T) {
-	s, err := Open(t.TempDir(), nil)
+	s, err := OpenWithOptions(t.TempDir(), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -15,7 +15,7 @@ func TestReadyUntilClosed(t *testing.T) {
 	}
 	assertNoTemps(t, s.Dir())
 	s.Close()
-	if err := s.Ready(); !errors.Is(err, ErrClosed) {
-		t.Errorf("closed store: %v, want ErrClosed", err)
+	if err := s.Ready(); !errors.Is(err, errClosed) {
+		t.Errorf("closed store: %v, want errClosed", err)
 	}
 }

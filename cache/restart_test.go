@@ -65,7 +65,7 @@ func TestLRUOrderAndAccountingSurviveRestart(t *testing.T) {
 func TestSecondOpenOfADirInUseFails(t *testing.T) {
 	dir := t.TempDir()
 	s := mustOpen(t, dir, cache.Options{})
-	if _, err := cache.Open(dir, nil); !errors.Is(err, cache.ErrInUse) {
+	if _, err := cache.OpenWithOptions(dir, cache.Options{}); !errors.Is(err, cache.ErrInUse) {
 		t.Fatalf("second Open = %v, want ErrInUse", err)
 	}
 	s.Close()

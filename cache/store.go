@@ -20,8 +20,8 @@ var (
 	ErrNotFound = errors.New("not in cache")
 	// ErrInUse says another process (a running server) has the data dir.
 	ErrInUse = errors.New("data dir is in use by another hubmirror process")
-	// ErrClosed says the store was used after Close.
-	ErrClosed = errors.New("cache is closed")
+	// errClosed says the store was used after Close.
+	errClosed = errors.New("cache is closed")
 )
 
 // Store is the content-addressed cache. It is safe for concurrent use.
@@ -30,7 +30,7 @@ type Store struct {
 	db   *badger.DB
 	log  *slog.Logger
 	opts Options
-	pins []Pin
+	pins []pin
 	lock *os.File
 
 	// used and entries are derived from the index: counted at Open and
@@ -58,11 +58,6 @@ type Store struct {
 	done      chan struct{}
 	closeOnce sync.Once
 	closeErr  error
-}
-
-// Open opens an unbounded cache in dir.
-func Open(dir string, log *slog.Logger) (*Store, error) {
-	return OpenWithOptions(dir, Options{Log: log})
 }
 
 // OpenWithOptions prepares dir, takes its lock, reconciles the index with
@@ -93,7 +88,7 @@ func OpenWithOptions(dir string, o Options) (*Store, error) {
 	return s, nil
 }
 
-func newStore(dir string, o Options, pins []Pin, lock *os.File) *Store {
+func newStore(dir string, o Options, pins []pin, lock *os.File) *Store {
 	return &Store{
 		dir: dir, log: o.Log, opts: o, pins: pins, lock: lock,
 		hot:      newHotSet(),

@@ -104,7 +104,7 @@ func BenchmarkWarmManifestByTag(b *testing.B) {
 // warmTagHandler is a mirror whose cache already holds library/alpine:latest.
 func warmTagHandler(b *testing.B) http.Handler {
 	b.Helper()
-	store, err := cache.Open(b.TempDir(), nil)
+	store, err := cache.OpenWithOptions(b.TempDir(), cache.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -133,7 +133,7 @@ const fanoutReaders = 8
 // as it grows. MB/s counts the bytes all readers received.
 func BenchmarkFillFanout(b *testing.B) {
 	const size = 64 << 20
-	store, err := cache.Open(b.TempDir(), nil)
+	store, err := cache.OpenWithOptions(b.TempDir(), cache.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -177,12 +177,13 @@ func followFill(fs *fills, up Upstream, d v1.Hash, size int64) error {
 
 func readFill(ctx context.Context, f *fill, size int64) error {
 	defer f.release()
-	if _, err := f.wait(ctx); err != nil {
+	blob, err := f.wait(ctx)
+	if err != nil {
 		return err
 	}
 	bp := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(bp)
-	n, err := io.CopyBuffer(io.Discard, f.follow(ctx, 0), *bp)
+	n, err := io.CopyBuffer(io.Discard, blob.NewReader(ctx, 0), *bp)
 	if err == nil && n != size {
 		err = errors.New("short read of a fill")
 	}

@@ -5,14 +5,22 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/hubmirror/hubmirror/cache"
 )
+
+// blobStore is what blobs need of the cache: committed content to serve,
+// and a pending blob for a fill to write and its clients to follow.
+type blobStore interface {
+	Open(d v1.Hash) (cache.Blob, error)
+	Create(d v1.Hash, size int64, mediaType string) (cache.Pending, error)
+}
 
 func (m *Mirror) serveBlob(w http.ResponseWriter, r *http.Request, rt route) {
 	if f, err := m.opts.Store.Open(rt.digest); err == nil {
@@ -30,7 +38,7 @@ func (m *Mirror) serveBlob(w http.ResponseWriter, r *http.Request, rt route) {
 
 // serveFile serves committed content; http.ServeContent brings Range,
 // HEAD and If-None-Match, and sendfile for the bytes.
-func serveFile(w http.ResponseWriter, r *http.Request, d v1.Hash, f *os.File) {
+func serveFile(w http.ResponseWriter, r *http.Request, d v1.Hash, f io.ReadSeekCloser) {
 	defer f.Close()
 	setBlobHeaders(w.Header(), d)
 	http.ServeContent(w, r, "", time.Time{}, f)
@@ -82,15 +90,15 @@ func (m *Mirror) serveFill(w http.ResponseWriter, r *http.Request, rt route) {
 		noteCache(w, "hit") // complete and checked; only its filing is pending
 	}
 	waitStart := time.Now()
-	size, err := f.wait(r.Context())
+	blob, err := f.wait(r.Context())
 	waitedOnUpstream(r.Context(), waitStart)
 	if err != nil {
 		writeError(w, err, errBlobUnknown)
 		return
 	}
 	setBlobHeaders(w.Header(), rt.digest)
-	from := writeFillHeaders(w, r, size)
-	if err := copyFlushing(w, f.follow(r.Context(), from)); errors.Is(err, errFillFailed) {
+	from := writeFillHeaders(w, r, blob.Size())
+	if err := copyFlushing(w, blob.NewReader(r.Context(), from)); errors.Is(err, cache.ErrAborted) {
 		// Bytes already went out under a 200: only a broken connection
 		// tells the client the blob is not whole.
 		panic(http.ErrAbortHandler)

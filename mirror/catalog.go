@@ -41,6 +41,11 @@ func (m *Mirror) serveCatalog(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(map[string][]string{"repositories": page})
 }
 
+// catalogStore lists the repositories the cache holds tags of.
+type catalogStore interface {
+	Repositories(upstream, last string, n int) ([]string, error)
+}
+
 func (m *Mirror) catalog(ns string) ([]string, error) {
 	regs := m.regs.sorted()
 	if ns != "" {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 
@@ -15,14 +14,10 @@ import (
 	"github.com/hubmirror/hubmirror/metrics"
 )
 
-// errFillFailed marks a fill that broke after it had started: its readers
-// must abort rather than end short.
-var errFillFailed = errors.New("fill failed")
-
 // fills runs at most one upstream download per digest. Every client asking
 // for a digest that is being downloaded joins that download's fill.
 type fills struct {
-	store   Store
+	store   blobStore
 	timeout time.Duration
 	slots   chan struct{} // one per download allowed at once
 	metrics *metrics.Metrics
@@ -32,7 +27,7 @@ type fills struct {
 	active map[v1.Hash]*fill
 }
 
-func newFills(s Store, timeout time.Duration, maxConcurrent int, m *metrics.Metrics, log *slog.Logger) *fills {
+func newFills(s blobStore, timeout time.Duration, maxConcurrent int, m *metrics.Metrics, log *slog.Logger) *fills {
 	if maxConcurrent <= 0 {
 		maxConcurrent = 32
 	}
@@ -40,12 +35,14 @@ func newFills(s Store, timeout time.Duration, maxConcurrent int, m *metrics.Metr
 }
 
 // join returns the fill for d, starting one from up if none is running.
-// Blobs are shared by digest across repositories and registries. The
-// caller must release the fill.
+// Blobs are shared by digest across repositories and registries. A fill
+// whose blob already failed is not joined: its readers are aborting, and a
+// client retrying at once must get a fresh fill. The caller must release
+// the fill.
 func (fs *fills) join(up Upstream, repo string, d v1.Hash) *fill {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	if f, ok := fs.active[d]; ok {
+	if f, ok := fs.active[d]; ok && !f.failed() {
 		if f.acquire() {
 			fs.metrics.FillFollowers.Inc()
 		}
@@ -69,12 +66,11 @@ func (fs *fills) known(d v1.Hash) (size int64, verified, ok bool) {
 	if !found {
 		return 0, false, false
 	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.file == nil || f.size < 0 || (f.err != nil && !f.verified) {
+	b := f.started()
+	if b == nil || b.Size() < 0 || b.Failed() {
 		return 0, false, false
 	}
-	return f.size, f.verified, true
+	return b.Size(), b.Verified(), true
 }
 
 // run downloads on a context of its own: the fill belongs to no request,
@@ -90,10 +86,12 @@ func (fs *fills) run(f *fill, up Upstream, repo string) {
 		fs.metrics.FillErrors.WithLabelValues(fillErrorReason(err)).Inc()
 		fs.log.Warn("blob download failed", "repo", repo, "digest", f.digest, "error", err)
 	}
-	// Forget before finishing: once readers learn the outcome, a new
-	// request must find the committed blob or start a fresh fill.
+	// Forget before finishing: once a client learns the fill failed before
+	// it began, a new request must start a fresh fill.
 	fs.mu.Lock()
-	delete(fs.active, f.digest)
+	if fs.active[f.digest] == f {
+		delete(fs.active, f.digest)
+	}
 	fs.mu.Unlock()
 	f.finish(err)
 	f.release()
@@ -102,8 +100,8 @@ func (fs *fills) run(f *fill, up Upstream, repo string) {
 func (fs *fills) download(ctx context.Context, f *fill, up Upstream, repo string) error {
 	// Re-check inside the flight: the blob may have been committed between
 	// the caller's cache miss and this fill's start.
-	if file, err := fs.store.Open(f.digest); err == nil {
-		return f.adopt(file)
+	if b, err := fs.store.Open(f.digest); err == nil {
+		return f.adopt(b)
 	}
 	body, size, err := up.Blob(ctx, repo, f.digest)
 	if err != nil {
@@ -114,16 +112,13 @@ func (fs *fills) download(ctx context.Context, f *fill, up Upstream, repo string
 	if err != nil {
 		return err
 	}
-	f.start(p.File(), size, p.Close)
+	f.start(p)
 	if err := f.copyFrom(p, body); err != nil {
 		p.Abort()
 		return err
 	}
-	if err := p.Verify(); err == nil {
-		// The bytes are the blob: readers need not wait for the fsync and
-		// rename that make them durable in the cache.
-		f.markVerified()
-	}
+	// Commit verifies once and lets the followers finish before the bytes
+	// are durable in the cache.
 	return p.Commit()
 }
 
@@ -141,31 +136,38 @@ func (fs *fills) firstByteTimer() func() {
 // fill_errors_total metric distinguishes.
 func fillErrorReason(err error) string { return causeOf(err).fillReason() }
 
-// fill is one download in progress. Readers follow its temp file through a
-// shared descriptor (ReadAt only), which stays valid after the commit
-// renames the file and is closed when the last reader lets go.
+// fill is one download in progress, as the flight map sees it: who holds
+// it and what its clients read. The bytes, their size and whether they
+// verified are the blob's own business (cache.Pending).
 type fill struct {
-	digest v1.Hash
-	ready  chan struct{} // closed when size is known or the fill failed early
+	digest    v1.Hash
+	ready     chan struct{} // closed once blob is set or the fill failed before
+	firstByte func()        // records time to first byte; nil for no metric
 
-	mu       sync.Mutex
-	grew     *sync.Cond
-	file     *os.File
-	close    func() error
-	size     int64 // -1 when upstream did not say
-	written  int64
-	done     bool
-	verified bool // the written bytes matched the digest
-	err      error
-	refs     int
+	mu   sync.Mutex
+	blob followedBlob // nil until upstream answered
+	err  error        // why the fill ended before it had a blob
+	refs int
+}
 
-	firstByte func() // records time to first byte; nil for no metric
+// followedBlob is what a fill's clients read: the pending blob, or content
+// the fill found already committed.
+type followedBlob interface {
+	NewReader(ctx context.Context, from int64) io.Reader
+	Size() int64 // -1 when upstream did not say
+	Verified() bool
+	Failed() bool
+	Close() error
 }
 
 func newFill(d v1.Hash) *fill {
-	f := &fill{digest: d, ready: make(chan struct{}), size: -1}
-	f.grew = sync.NewCond(&f.mu)
-	return f
+	return &fill{digest: d, ready: make(chan struct{})}
+}
+
+func (f *fill) started() followedBlob {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.blob
 }
 
 // acquire adds a reader and says whether it follows bytes still arriving
@@ -174,90 +176,84 @@ func (f *fill) acquire() (following bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.refs++
-	return !f.verified
+	return f.blob == nil || !f.blob.Verified()
 }
 
 func (f *fill) isVerified() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.verified
+	b := f.started()
+	return b != nil && b.Verified()
 }
 
+func (f *fill) failed() bool {
+	b := f.started()
+	return b != nil && b.Failed()
+}
+
+// release lets go of the fill; the last one out closes the blob's file,
+// which readers share and which stays valid after the commit renames it.
 func (f *fill) release() {
 	f.mu.Lock()
 	f.refs--
-	last := f.refs == 0 && f.close != nil
+	last := f.refs == 0 && f.blob != nil
 	f.mu.Unlock()
 	if last {
-		f.close()
+		f.blob.Close()
 	}
 }
 
-func (f *fill) start(file *os.File, size int64, closer func() error) {
+func (f *fill) start(b followedBlob) {
 	f.mu.Lock()
-	f.file, f.size, f.close = file, size, closer
+	f.blob = b
 	f.mu.Unlock()
 	close(f.ready)
 }
 
-// adopt serves an already committed file through the fill.
-func (f *fill) adopt(file *os.File) error {
-	fi, err := file.Stat()
+// adopt serves an already committed blob through the fill.
+func (f *fill) adopt(b cache.Blob) error {
+	size, err := b.Seek(0, io.SeekEnd)
 	if err != nil {
-		file.Close()
+		b.Close()
 		return err
 	}
-	f.start(file, fi.Size(), file.Close)
-	f.advance(fi.Size())
+	if size > 0 && f.firstByte != nil {
+		f.firstByte()
+	}
+	f.start(committed{b, size})
 	return nil
 }
 
-func (f *fill) advance(n int64) {
-	if n > 0 && f.firstByte != nil {
-		f.firstByte()
-	}
-	f.mu.Lock()
-	f.written += n
-	f.mu.Unlock()
-	f.grew.Broadcast()
-}
-
-func (f *fill) markVerified() {
-	f.mu.Lock()
-	f.verified = true
-	f.mu.Unlock()
-	f.grew.Broadcast()
-}
-
+// finish ends the wait of clients when the fill failed before it began;
+// once it began, the blob tells its readers the outcome.
 func (f *fill) finish(err error) {
 	f.mu.Lock()
-	f.done, f.err = true, err
-	started := f.file != nil
+	started := f.blob != nil
+	if !started {
+		f.err = err
+	}
 	f.mu.Unlock()
 	if !started {
 		close(f.ready)
 	}
-	f.grew.Broadcast()
 }
 
-// wait blocks until the fill knows the blob's size, and returns it; or
+// wait blocks until the fill has a blob to read, and returns it; or
 // returns the error that ended the fill before it started.
-func (f *fill) wait(ctx context.Context) (int64, error) {
+func (f *fill) wait(ctx context.Context) (followedBlob, error) {
 	select {
 	case <-f.ready:
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return nil, ctx.Err()
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.file == nil {
-		return 0, f.err
+	if f.blob == nil {
+		return nil, f.err
 	}
-	return f.size, nil
+	return f.blob, nil
 }
 
-// copyFrom moves the upstream body into the pending file, waking readers
-// after every chunk.
+// copyFrom moves the upstream body into the pending blob, which wakes its
+// readers after every chunk.
 func (f *fill) copyFrom(dst io.Writer, body io.Reader) error {
 	bp := copyBuffers.Get().(*[]byte)
 	defer copyBuffers.Put(bp)
@@ -267,7 +263,9 @@ func (f *fill) copyFrom(dst io.Writer, body io.Reader) error {
 			if _, werr := dst.Write((*bp)[:n]); werr != nil {
 				return werr
 			}
-			f.advance(int64(n))
+			if f.firstByte != nil {
+				f.firstByte()
+			}
 		}
 		if err == io.EOF {
 			return nil
@@ -277,3 +275,18 @@ func (f *fill) copyFrom(dst io.Writer, body io.Reader) error {
 		}
 	}
 }
+
+// committed is content already in the cache, read through a fill: whole
+// and verified from the start.
+type committed struct {
+	cache.Blob
+	size int64
+}
+
+func (c committed) NewReader(_ context.Context, from int64) io.Reader {
+	return io.NewSectionReader(c.Blob, from, c.size-from)
+}
+
+func (c committed) Size() int64    { return c.size }
+func (c committed) Verified() bool { return true }
+func (c committed) Failed() bool   { return false }

@@ -1,7 +1,6 @@
 package mirror_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"fmt"
@@ -13,7 +12,9 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/hubmirror/hubmirror/metrics"
 	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
 )
 
@@ -29,28 +30,38 @@ type pull struct {
 type pullResult struct {
 	n      int64
 	digest string
+	header http.Header
 	err    error
 }
 
-func startPull(ctx context.Context, url string) *pull {
+// startPull GETs url with the header pairs in hdr; a Range header makes
+// 206 the status it expects.
+func startPull(ctx context.Context, url string, hdr ...string) *pull {
 	p := &pull{firstByte: make(chan struct{}), done: make(chan pullResult, 1)}
 	go func() {
-		p.done <- p.run(ctx, url)
+		p.done <- p.run(ctx, url, hdr)
 	}()
 	return p
 }
 
-func (p *pull) run(ctx context.Context, url string) pullResult {
+func (p *pull) run(ctx context.Context, url string, hdr []string) pullResult {
 	req, _ := http.NewRequestWithContext(ctx, "GET", url, nil)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Add(hdr[i], hdr[i+1])
+	}
+	want := http.StatusOK
+	if req.Header.Get("Range") != "" {
+		want = http.StatusPartialContent
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		close(p.firstByte)
 		return pullResult{err: err}
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
+	if resp.StatusCode != want {
 		close(p.firstByte)
-		return pullResult{err: fmt.Errorf("status %d", resp.StatusCode)}
+		return pullResult{err: fmt.Errorf("status %d, want %d", resp.StatusCode, want)}
 	}
 	h := sha256.New()
 	first := make([]byte, 1)
@@ -61,7 +72,7 @@ func (p *pull) run(ctx context.Context, url string) pullResult {
 	h.Write(first)
 	close(p.firstByte)
 	n, err := io.Copy(h, resp.Body)
-	return pullResult{n: n + 1, digest: fmt.Sprintf("sha256:%x", h.Sum(nil)), err: err}
+	return pullResult{n: n + 1, digest: fmt.Sprintf("sha256:%x", h.Sum(nil)), header: resp.Header, err: err}
 }
 
 func waitFor(t *testing.T, what string, ch <-chan struct{}) {
@@ -288,33 +299,37 @@ func TestFillsBeyondTheLimitQueue(t *testing.T) {
 }
 
 // A client resuming a broken download asks for the rest with Range while
-// the blob is still arriving, and gets exactly the rest.
+// the blob is still arriving, and gets exactly the rest. Its first byte
+// arrives while upstream is held: it can only come from the fill, so the
+// request has joined it rather than waited for the committed blob.
 func TestRangeOnABlobStillArriving(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
 	content, d := randomBlob(t, hub, "library/big", 4<<20)
-	m := startMirror(t, hub, setup{})
+	met := metrics.Discard()
+	m := startMirror(t, hub, setup{metrics: met})
 	gate := hub.Hold(d, 1<<20)
-	first := startPull(context.Background(), m+"/v2/library/big/blobs/"+d.String())
+	url := m + "/v2/library/big/blobs/" + d.String()
+	first := startPull(context.Background(), url)
 	waitFor(t, "the download to start", gate.Reached())
 
-	done := make(chan struct{})
-	var resp *http.Response
-	var body []byte
-	go func() {
-		defer close(done)
-		resp, body = get(t, "GET", m+"/v2/library/big/blobs/"+d.String(), "Range", "bytes=1000-")
-	}()
+	ranged := startPull(context.Background(), url, "Range", "bytes=1000-")
+	waitFor(t, "the ranged GET's first byte while upstream is held", ranged.firstByte)
+	if got := testutil.ToFloat64(met.FillFollowers); got != 1 {
+		t.Errorf("fill_followers_total = %v while upstream is held, want 1 (the ranged GET)", got)
+	}
 	gate.Release()
-	waitFor(t, "the ranged GET", done)
-	first.result(t)
-	if resp.StatusCode != http.StatusPartialContent {
-		t.Fatalf("status %d, want 206", resp.StatusCode)
+	r := ranged.result(t)
+	if r.err != nil {
+		t.Fatalf("ranged GET: %v", r.err)
 	}
-	if want := fmt.Sprintf("bytes 1000-%d/%d", len(content)-1, len(content)); resp.Header.Get("Content-Range") != want {
-		t.Errorf("Content-Range = %q, want %q", resp.Header.Get("Content-Range"), want)
+	if fr := first.result(t); fr.err != nil || fr.digest != d.String() {
+		t.Errorf("first client: %d bytes, %s, %v", fr.n, fr.digest, fr.err)
 	}
-	if !bytes.Equal(body, content[1000:]) {
-		t.Errorf("ranged body: %d bytes, not the blob's tail", len(body))
+	if want := fmt.Sprintf("bytes 1000-%d/%d", len(content)-1, len(content)); r.header.Get("Content-Range") != want {
+		t.Errorf("Content-Range = %q, want %q", r.header.Get("Content-Range"), want)
+	}
+	if r.n != int64(len(content)-1000) || r.digest != sha(content[1000:]) {
+		t.Errorf("ranged body: %d bytes, not the blob's tail", r.n)
 	}
 	if got := hub.BlobGetsFor(d); got != 1 {
 		t.Errorf("upstream GETs = %d, want 1", got)

@@ -31,7 +31,7 @@ type readiness struct {
 
 func startReadyz(t *testing.T, hub *upstreamtest.Hub, wrap func(*cache.Store) mirror.Store) string {
 	t.Helper()
-	store, err := cache.Open(t.TempDir(), nil)
+	store, err := cache.OpenWithOptions(t.TempDir(), cache.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -28,6 +28,19 @@ type manifest struct {
 	cache     string // hit, miss or stale
 }
 
+// manifestStore is what manifests need of the cache: small content read
+// whole, and stored in one step.
+type manifestStore interface {
+	ReadAll(d v1.Hash) ([]byte, cache.Meta, error)
+	Put(d v1.Hash, mediaType string, body []byte) error
+}
+
+// tagStore is the cache's tag index: what a tag resolved to, and when.
+type tagStore interface {
+	Tag(upstream, repo, tag string) (cache.Tag, error)
+	SetTag(upstream, repo, tag string, t cache.Tag) error
+}
+
 func (m *Mirror) serveManifest(w http.ResponseWriter, r *http.Request, rt route) {
 	man, err := m.resolveManifest(r.Context(), rt, acceptedTypes(r))
 	if err != nil {

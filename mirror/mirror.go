@@ -6,13 +6,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/hubmirror/hubmirror/cache"
 	"github.com/hubmirror/hubmirror/metrics"
 	"github.com/hubmirror/hubmirror/upstream"
 )
@@ -26,15 +24,13 @@ type Upstream interface {
 	Tags(ctx context.Context, repo string, query url.Values) (*upstream.TagList, error)
 }
 
-// Store is what the mirror needs of the cache.
+// Store is everything the mirror's parts need of the cache, each declared
+// where it is used: blobs, manifests, tags and the catalog.
 type Store interface {
-	Open(d v1.Hash) (*os.File, error)
-	ReadAll(d v1.Hash) ([]byte, cache.Meta, error)
-	Put(d v1.Hash, mediaType string, body []byte) error
-	Create(d v1.Hash, size int64, mediaType string) (*cache.Pending, error)
-	Tag(upstream, repo, tag string) (cache.Tag, error)
-	SetTag(upstream, repo, tag string, t cache.Tag) error
-	Repositories(upstream, last string, n int) ([]string, error)
+	blobStore
+	manifestStore
+	tagStore
+	catalogStore
 }
 
 // Options configure a Mirror.

@@ -28,7 +28,7 @@ type statusFixture struct {
 
 func startStatusFixture(t *testing.T, hub *upstreamtest.Hub) statusFixture {
 	t.Helper()
-	store, err := cache.Open(t.TempDir(), nil)
+	store, err := cache.OpenWithOptions(t.TempDir(), cache.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
