@@ -52,7 +52,7 @@ func TestErrorCauses(t *testing.T) {
 		{"too large", tooLarge, 502, "UNKNOWN", tooLarge.Error(), "upstream", false},
 		{"canceled", context.Canceled, 500, "UNKNOWN", "internal error", "local", false},
 		{"not in cache", cache.ErrNotFound, 500, "UNKNOWN", "internal error", "local", false},
-		{"fill failed", fmt.Errorf("%w: %v", errFillFailed, upstream.ErrUnreachable), 500, "UNKNOWN", "internal error", "local", false},
+		{"fill failed", fmt.Errorf("%w: %v", cache.ErrAborted, upstream.ErrUnreachable), 500, "UNKNOWN", "internal error", "local", false},
 		{"disk", errors.New("write /data: no space left on device"), 500, "UNKNOWN", "internal error", "local", false},
 	}
 	for _, c := range cases {
