@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/mirror"
 	"github.com/hubmirror/hubmirror/upstream"
 )
 
@@ -34,8 +35,8 @@ func mirrorFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "tag-stale-while-revalidate", EnvVars: env("TAG_STALE_WHILE_REVALIDATE"), Usage: "after the TTL, serve a tag at once for this long while revalidating it in the background"},
 		&cli.BoolFlag{Name: "offline", EnvVars: env("OFFLINE"), Usage: "never contact upstream; serve only what is cached"},
 		&cli.DurationFlag{Name: "upstream-stall-timeout", Value: upstream.DefaultStallTimeout, EnvVars: env("UPSTREAM_STALL_TIMEOUT"), Usage: "a blob download that sends nothing this long is resumed"},
-		&cli.DurationFlag{Name: "fill-timeout", Value: time.Hour, EnvVars: env("FILL_TIMEOUT"), Usage: "longest one upstream blob download may take"},
-		&cli.IntFlag{Name: "max-concurrent-fills", Value: 32, EnvVars: env("MAX_CONCURRENT_FILLS"), Usage: "upstream blob downloads at once; more wait their turn"},
+		&cli.DurationFlag{Name: "fill-timeout", Value: mirror.DefaultFillTimeout, EnvVars: env("FILL_TIMEOUT"), Usage: "longest one upstream blob download may take"},
+		&cli.IntFlag{Name: "max-concurrent-fills", Value: mirror.DefaultMaxConcurrentFills, EnvVars: env("MAX_CONCURRENT_FILLS"), Usage: "upstream blob downloads at once; more wait their turn"},
 		&cli.StringFlag{Name: "htpasswd", EnvVars: env("HTPASSWD"), Usage: "bcrypt htpasswd file: clients must log in (docker login)"},
 		&cli.StringFlag{Name: "tls-cert", EnvVars: env("TLS_CERT"), Usage: "serve HTTPS (and HTTP/2) with this certificate"},
 		&cli.StringFlag{Name: "tls-key", EnvVars: env("TLS_KEY"), Usage: "the certificate's private key"},

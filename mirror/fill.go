@@ -28,9 +28,6 @@ type fills struct {
 }
 
 func newFills(s blobStore, timeout time.Duration, maxConcurrent int, m *metrics.Metrics, log *slog.Logger) *fills {
-	if maxConcurrent <= 0 {
-		maxConcurrent = 32
-	}
 	return &fills{store: s, timeout: timeout, slots: make(chan struct{}, maxConcurrent), metrics: m, log: log, active: map[v1.Hash]*fill{}}
 }
 

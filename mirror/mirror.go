@@ -33,6 +33,16 @@ type Store interface {
 	catalogStore
 }
 
+// The defaults of Options that leave these unset, and of the serve flags
+// that set them.
+const (
+	// DefaultFillTimeout bounds one blob download.
+	DefaultFillTimeout = time.Hour
+	// DefaultMaxConcurrentFills keeps a burst of cold pulls from opening
+	// hundreds of upstream connections at once.
+	DefaultMaxConcurrentFills = 32
+)
+
 // Options configure a Mirror.
 type Options struct {
 	Store Store
@@ -50,10 +60,12 @@ type Options struct {
 	Now func() time.Time
 	// Metrics receives the mirror's counters; nil counts into the void.
 	Metrics *metrics.Metrics
-	// FillTimeout bounds one upstream blob download.
+	// FillTimeout bounds one upstream blob download; default
+	// DefaultFillTimeout.
 	FillTimeout time.Duration
 	// MaxConcurrentFills bounds upstream blob downloads at once; the rest
-	// queue (their clients wait) rather than fail. Default 32.
+	// queue (their clients wait) rather than fail. Default
+	// DefaultMaxConcurrentFills.
 	MaxConcurrentFills int
 	Log                *slog.Logger
 	// Users are the clients allowed to pull; nil lets anyone pull.
@@ -77,7 +89,10 @@ func New(o Options) (*Mirror, error) {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
 	if o.FillTimeout <= 0 {
-		o.FillTimeout = time.Hour
+		o.FillTimeout = DefaultFillTimeout
+	}
+	if o.MaxConcurrentFills <= 0 {
+		o.MaxConcurrentFills = DefaultMaxConcurrentFills
 	}
 	if o.Offline {
 		o.Registries = offlineRegistries(o.Registries)
