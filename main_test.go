@@ -245,7 +245,7 @@ func TestCacheVerifyReportsCorruption(t *testing.T) {
 		t.Fatalf("verify of a sound cache: %v\n%s", err, out)
 	}
 	layer := img.Layers[0].Digest
-	os.WriteFile(filepath.Join(dir, "blobs", "sha256", layer.Hex[:2], layer.Hex), []byte("bit rot"), 0o644)
+	os.WriteFile(cache.BlobPath(dir, layer), []byte("bit rot"), 0o644)
 	out, err := runCache(t, "verify", "--data-dir", dir)
 	if err == nil || !strings.Contains(out, "removed "+layer.String()) || !strings.Contains(out, "1 corrupt") {
 		t.Fatalf("verify = %v\n%s", err, out)
@@ -278,7 +278,7 @@ func TestCacheCommandsRefuseADataDirInUse(t *testing.T) {
 func TestCacheCommandExitStatus(t *testing.T) {
 	dir, img := seededDataDir(t)
 	layer := img.Layers[1].Digest
-	os.Truncate(filepath.Join(dir, "blobs", "sha256", layer.Hex[:2], layer.Hex), 1)
+	os.Truncate(cache.BlobPath(dir, layer), 1)
 	s, err := cache.OpenWithOptions(dir, cache.Options{})
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/hubmirror/hubmirror/internal/blobtest"
 )
 
 // A follower gets every byte written so far except the last one of a blob
@@ -13,7 +15,7 @@ import (
 func TestFollowerWithholdsTheLastByteUntilVerified(t *testing.T) {
 	s := openStore(t, t.TempDir())
 	body := bytes.Repeat([]byte("follow"), 1000)
-	p, err := s.Create(digestOf(body), int64(len(body)), "")
+	p, err := s.Create(blobtest.Digest(body), int64(len(body)), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +53,7 @@ func TestFollowersOfAFailedBlobFail(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			s := openStore(t, t.TempDir())
-			p, err := s.Create(digestOf(body), -1, "")
+			p, err := s.Create(blobtest.Digest(body), -1, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -77,7 +79,7 @@ func TestFollowersOfAFailedBlobFail(t *testing.T) {
 func TestCancelWakesAWaitingFollower(t *testing.T) {
 	s := openStore(t, t.TempDir())
 	body := []byte("never finished")
-	p, err := s.Create(digestOf(body), int64(len(body)), "")
+	p, err := s.Create(blobtest.Digest(body), int64(len(body)), "")
 	if err != nil {
 		t.Fatal(err)
 	}

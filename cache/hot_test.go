@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+
+	"github.com/hubmirror/hubmirror/internal/blobtest"
 )
 
 // A manifest served from memory is the same as from disk, still counts as
@@ -11,7 +13,7 @@ import (
 func TestSmallContentServedFromMemoryUntilDeleted(t *testing.T) {
 	s := openStore(t, t.TempDir())
 	body := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json"}`)
-	d := digestOf(body)
+	d := blobtest.Digest(body)
 	if err := s.Put(d, "application/vnd.oci.image.manifest.v1+json", body); err != nil {
 		t.Fatal(err)
 	}

@@ -71,9 +71,14 @@ func idOf(d v1.Hash) (id, bool) {
 
 func (i id) hash() v1.Hash { return v1.Hash{Algorithm: algorithm, Hex: hex.EncodeToString(i[:])} }
 
-func (s *Store) blobPath(i id) string {
-	h := hex.EncodeToString(i[:])
-	return filepath.Join(s.dir, blobsDir, algorithm, h[:2], h)
+func (s *Store) blobPath(i id) string { return BlobPath(s.dir, i.hash()) }
+
+// BlobPath is where blob d lives under the data dir dataDir. Tools and
+// tests that look inside a data dir call it rather than re-derive the
+// layout drawn above.
+func BlobPath(dataDir string, d v1.Hash) string {
+	fan := d.Hex[:min(2, len(d.Hex))]
+	return filepath.Join(dataDir, blobsDir, d.Algorithm, fan, d.Hex)
 }
 
 func contentKey(i id) []byte { return append([]byte(contentPrefix), i[:]...) }

@@ -23,10 +23,6 @@ func mustOpen(t *testing.T, dir string, o cache.Options) *cache.Store {
 	return s
 }
 
-func blobFile(dir string, b cachetest.Blob) string {
-	return filepath.Join(dir, "blobs", "sha256", b.Digest.Hex[:2], b.Digest.Hex)
-}
-
 // crash makes dir look like a process died holding it: the clean-shutdown
 // marker is what Close leaves behind, and a crash does not.
 func crash(t *testing.T, dir string) {
@@ -81,8 +77,8 @@ func TestOrphanFileIsAdoptedAfterACrash(t *testing.T) {
 	crash(t, dir)
 	img := cachetest.NewImage("orphan", 1, 100)
 	for _, b := range []cachetest.Blob{img.Manifest, img.Layers[0]} {
-		os.MkdirAll(filepath.Dir(blobFile(dir, b)), 0o755)
-		if err := os.WriteFile(blobFile(dir, b), b.Body, 0o644); err != nil {
+		os.MkdirAll(filepath.Dir(cache.BlobPath(dir, b.Digest)), 0o755)
+		if err := os.WriteFile(cache.BlobPath(dir, b.Digest), b.Body, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -102,10 +98,10 @@ func TestOrphanFileWithWrongContentIsRemoved(t *testing.T) {
 	mustOpen(t, dir, cache.Options{}).Close()
 	crash(t, dir)
 	b := cachetest.NewBlob("liar", 100)
-	path := blobFile(dir, b)
+	path := cache.BlobPath(dir, b.Digest)
 	os.MkdirAll(filepath.Dir(path), 0o755)
 	os.WriteFile(path, []byte("not what the name says"), 0o644)
-	junk := filepath.Join(dir, "blobs", "sha256", b.Digest.Hex[:2], "not-a-digest")
+	junk := filepath.Join(filepath.Dir(path), "not-a-digest")
 	os.WriteFile(junk, nil, 0o644)
 	s := mustOpen(t, dir, cache.Options{})
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
@@ -128,7 +124,7 @@ func TestRecordWithoutFileIsDroppedAfterACrash(t *testing.T) {
 	cachetest.Fill(t, s, kept)
 	s.Close()
 	crash(t, dir)
-	os.Remove(blobFile(dir, gone))
+	os.Remove(cache.BlobPath(dir, gone.Digest))
 	s = mustOpen(t, dir, cache.Options{})
 	if _, err := s.Stat(gone.Digest); !errors.Is(err, cache.ErrNotFound) {
 		t.Errorf("Stat of a record without file = %v", err)
@@ -148,8 +144,8 @@ func TestVerifyRemovesAlteredAndTruncatedBlobs(t *testing.T) {
 	}
 	altered := bytes.Clone(flipped.Body)
 	altered[100] ^= 0xff
-	os.WriteFile(blobFile(dir, flipped), altered, 0o644)
-	os.Truncate(blobFile(dir, short), 10)
+	os.WriteFile(cache.BlobPath(dir, flipped.Digest), altered, 0o644)
+	os.Truncate(cache.BlobPath(dir, short.Digest), 10)
 	var reported []string
 	got, err := s.Verify(func(d v1.Hash, problem error) {
 		if !errors.Is(problem, cache.ErrCorrupt) {

@@ -3,9 +3,7 @@ package cache
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -14,11 +12,9 @@ import (
 
 	"github.com/dgraph-io/badger/v4"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-)
 
-func digestOf(b []byte) v1.Hash {
-	return v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(b))}
-}
+	"github.com/hubmirror/hubmirror/internal/blobtest"
+)
 
 func openStore(t *testing.T, dir string) *Store {
 	t.Helper()
@@ -33,7 +29,7 @@ func openStore(t *testing.T, dir string) *Store {
 func TestPutThenReadBack(t *testing.T) {
 	s := openStore(t, t.TempDir())
 	body := []byte(`{"schemaVersion":2}`)
-	d := digestOf(body)
+	d := blobtest.Digest(body)
 	if err := s.Put(d, "application/vnd.oci.image.manifest.v1+json", body); err != nil {
 		t.Fatal(err)
 	}
@@ -57,14 +53,14 @@ func TestPutThenReadBack(t *testing.T) {
 	if !ok {
 		t.Fatalf("Open returned a %T, not the file", f)
 	}
-	if want := filepath.Join(s.Dir(), "blobs", "sha256", d.Hex[:2], d.Hex); file.Name() != want {
+	if want := BlobPath(s.Dir(), d); file.Name() != want {
 		t.Errorf("stored at %s, want %s", file.Name(), want)
 	}
 }
 
 func TestMissingContentIsNotFound(t *testing.T) {
 	s := openStore(t, t.TempDir())
-	d := digestOf([]byte("never stored"))
+	d := blobtest.Digest([]byte("never stored"))
 	if _, err := s.Open(d); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Open: %v, want ErrNotFound", err)
 	}
@@ -80,7 +76,7 @@ func TestMissingContentIsNotFound(t *testing.T) {
 // never become visible, and must leave no temp file behind.
 func TestCommitRefusesCorruptContent(t *testing.T) {
 	good := bytes.Repeat([]byte("layer"), 1000)
-	d := digestOf(good)
+	d := blobtest.Digest(good)
 	flipped := bytes.Clone(good)
 	flipped[10] ^= 1
 	cases := map[string]struct {
@@ -119,7 +115,7 @@ func TestCommitRefusesCorruptContent(t *testing.T) {
 func TestTempFilesFromACrashAreRemovedAtOpen(t *testing.T) {
 	dir := t.TempDir()
 	s := openStore(t, dir)
-	p, err := s.Create(digestOf([]byte("x")), 1, "")
+	p, err := s.Create(blobtest.Digest([]byte("x")), 1, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +130,7 @@ func TestTagsAndContentSurviveRestart(t *testing.T) {
 	dir := t.TempDir()
 	s := openStore(t, dir)
 	body := []byte("manifest")
-	d := digestOf(body)
+	d := blobtest.Digest(body)
 	if err := s.Put(d, "application/vnd.docker.distribution.manifest.v2+json", body); err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +159,7 @@ func TestTagsAndContentSurviveRestart(t *testing.T) {
 func TestPendingFileReadableAcrossCommit(t *testing.T) {
 	s := openStore(t, t.TempDir())
 	body := bytes.Repeat([]byte{7}, 4096)
-	d := digestOf(body)
+	d := blobtest.Digest(body)
 	p, err := s.Create(d, int64(len(body)), "")
 	if err != nil {
 		t.Fatal(err)
@@ -198,7 +194,7 @@ func assertNoTemps(t *testing.T, dir string) {
 func TestReadsAreCoalescedIntoOneIndexWrite(t *testing.T) {
 	s := openStore(t, t.TempDir())
 	body := []byte("hot layer")
-	d := digestOf(body)
+	d := blobtest.Digest(body)
 	if err := s.Put(d, "", body); err != nil {
 		t.Fatal(err)
 	}

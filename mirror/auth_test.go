@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/validate"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/hubmirror/hubmirror/internal/blobtest"
 	"github.com/hubmirror/hubmirror/metrics"
 	"github.com/hubmirror/hubmirror/mirror"
 	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
@@ -108,8 +109,8 @@ func TestRedirectToPrivateAddressNeedsTheSwitch(t *testing.T) {
 
 	lan := startMirror(t, hub, setup{allowPrivate: true})
 	resp, body = get(t, "GET", lan+path)
-	if resp.StatusCode != 200 || sha(body) != layer.String() {
-		t.Fatalf("with the switch: %d, %s", resp.StatusCode, sha(body))
+	if resp.StatusCode != 200 || blobtest.Digest(body).String() != layer.String() {
+		t.Fatalf("with the switch: %d, %s", resp.StatusCode, blobtest.Digest(body).String())
 	}
 	if got := hub.Counts().CDNAuthorized; got != 0 {
 		t.Errorf("CDN saw Authorization %d times", got)
@@ -145,11 +146,11 @@ func TestPrivateRepositoryNeedsUpstreamCredentials(t *testing.T) {
 
 	authed := startMirror(t, hub, setup{user: "ci", pass: "s3cret", realmHosts: []string{"localhost"}})
 	resp, body = get(t, "GET", authed+path, "Accept", dockerManifest)
-	if resp.StatusCode != 200 || sha(body) != s.Digest.String() {
+	if resp.StatusCode != 200 || blobtest.Digest(body).String() != s.Digest.String() {
 		t.Fatalf("with credentials: %d %s", resp.StatusCode, body)
 	}
 	layer := s.Blobs[len(s.Blobs)-1]
-	if resp, body := get(t, "GET", authed+"/v2/someuser/app/blobs/"+layer.String()); resp.StatusCode != 200 || sha(body) != layer.String() {
+	if resp, body := get(t, "GET", authed+"/v2/someuser/app/blobs/"+layer.String()); resp.StatusCode != 200 || blobtest.Digest(body).String() != layer.String() {
 		t.Fatalf("private blob: %d", resp.StatusCode)
 	}
 	sawCreds := false

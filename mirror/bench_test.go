@@ -7,9 +7,7 @@ package mirror
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
@@ -24,6 +22,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/internal/blobtest"
 	"github.com/hubmirror/hubmirror/metrics"
 	"github.com/hubmirror/hubmirror/upstream"
 )
@@ -110,7 +109,7 @@ func warmTagHandler(b *testing.B) http.Handler {
 	}
 	b.Cleanup(func() { store.Close() })
 	body := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}`)
-	d := benchDigest(body)
+	d := blobtest.Digest(body)
 	if err := store.Put(d, defaultAccept[0], body); err != nil {
 		b.Fatal(err)
 	}
@@ -138,13 +137,13 @@ func BenchmarkFillFanout(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { store.Close() })
-	fs := newFills(store, time.Minute, 0, metrics.Discard(), slog.New(slog.DiscardHandler))
+	fs := newFills(store, time.Minute, DefaultMaxConcurrentFills, metrics.Discard(), slog.New(slog.DiscardHandler))
 	up := &benchUpstream{blob: make([]byte, size)}
 	b.SetBytes(size * fanoutReaders)
 	for i := 0; b.Loop(); i++ {
 		b.StopTimer()
 		binary.LittleEndian.PutUint64(up.blob, uint64(i)+uint64(time.Now().UnixNano())) // a new digest: a cold fill
-		d := benchDigest(up.blob)
+		d := blobtest.Digest(up.blob)
 		b.StartTimer()
 		if err := followFill(fs, up, d, size); err != nil {
 			b.Fatal(err)
@@ -188,9 +187,4 @@ func readFill(ctx context.Context, f *fill, size int64) error {
 		err = errors.New("short read of a fill")
 	}
 	return err
-}
-
-func benchDigest(b []byte) v1.Hash {
-	sum := sha256.Sum256(b)
-	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}
 }

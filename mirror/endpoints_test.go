@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hubmirror/hubmirror/internal/blobtest"
 	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
 )
 
@@ -106,8 +107,8 @@ func checkDigestHeaders(t *testing.T, resp *http.Response, body []byte, method, 
 	if got := resp.Header.Get("ETag"); got != `"`+want+`"` {
 		t.Errorf("ETag = %q, want the quoted digest", got)
 	}
-	if method == "GET" && sha(body) != want {
-		t.Errorf("body hashes to %s, want %s", sha(body), want)
+	if method == "GET" && blobtest.Digest(body).String() != want {
+		t.Errorf("body hashes to %s, want %s", blobtest.Digest(body).String(), want)
 	}
 	if method == "HEAD" && resp.ContentLength <= 0 {
 		t.Errorf("HEAD without Content-Length")

@@ -12,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/internal/blobtest"
 	"github.com/hubmirror/hubmirror/metrics"
 )
 
@@ -35,8 +36,8 @@ func (committedOnly) Create(v1.Hash, int64, string) (cache.Pending, error) {
 // through the fill, whole and verified, without asking upstream.
 func TestFillAdoptsABlobCommittedMeanwhile(t *testing.T) {
 	body := []byte("committed while the client was missing it")
-	fs := newFills(committedOnly{body}, time.Minute, 0, metrics.Discard(), slog.New(slog.DiscardHandler))
-	f := fs.join(&benchUpstream{}, "library/x", benchDigest(body))
+	fs := newFills(committedOnly{body}, time.Minute, DefaultMaxConcurrentFills, metrics.Discard(), slog.New(slog.DiscardHandler))
+	f := fs.join(&benchUpstream{}, "library/x", blobtest.Digest(body))
 	defer f.release()
 	blob, err := f.wait(context.Background())
 	if err != nil {

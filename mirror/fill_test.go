@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/internal/blobtest"
 	"github.com/hubmirror/hubmirror/metrics"
 	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
 )
@@ -143,11 +144,11 @@ func TestFirstClientLeavingDoesNotCancelFill(t *testing.T) {
 		t.Fatal("the cancelled client read the whole blob; the test proves nothing")
 	}
 	gate.Release()
-	waitForFile(t, blobFile(dir, d))
+	waitForFile(t, cache.BlobPath(dir, d))
 
 	resp, body := get(t, "GET", m+"/v2/library/big/blobs/"+d.String())
-	if resp.StatusCode != 200 || sha(body) != d.String() {
-		t.Fatalf("after the fill: %d, %s", resp.StatusCode, sha(body))
+	if resp.StatusCode != 200 || blobtest.Digest(body).String() != d.String() {
+		t.Fatalf("after the fill: %d, %s", resp.StatusCode, blobtest.Digest(body).String())
 	}
 	if got := hub.BlobGetsFor(d); got != 1 {
 		t.Errorf("upstream served the blob %d times, want 1", got)
@@ -176,14 +177,14 @@ func TestBrokenFillAbortsEveryFollower(t *testing.T) {
 			t.Errorf("client %d: body ended cleanly after %d bytes of a broken download", i, r.n)
 		}
 	}
-	if _, err := os.Stat(blobFile(dir, d)); err == nil {
+	if _, err := os.Stat(cache.BlobPath(dir, d)); err == nil {
 		t.Fatal("a broken download became a cache entry")
 	}
 	assertEmptyDir(t, filepath.Join(dir, "tmp"))
 
 	resp, body := get(t, "GET", url)
-	if resp.StatusCode != 200 || sha(body) != d.String() {
-		t.Fatalf("retry: %d, %s", resp.StatusCode, sha(body))
+	if resp.StatusCode != 200 || blobtest.Digest(body).String() != d.String() {
+		t.Fatalf("retry: %d, %s", resp.StatusCode, blobtest.Digest(body).String())
 	}
 	if got := hub.BlobGetsFor(d); got != 2 {
 		t.Errorf("upstream GETs = %d, want 2 (the broken one and the retry)", got)
@@ -240,17 +241,13 @@ func TestCorruptUpstreamBlobIsNeverServedWhole(t *testing.T) {
 	if r.err == nil {
 		t.Fatalf("client got a complete body (%d bytes, %s) from corrupt upstream bytes", r.n, r.digest)
 	}
-	if _, err := os.Stat(blobFile(dir, d)); err == nil {
+	if _, err := os.Stat(cache.BlobPath(dir, d)); err == nil {
 		t.Fatal("corrupt bytes were cached")
 	}
 	resp, body := get(t, "GET", url)
-	if resp.StatusCode != 200 || sha(body) != d.String() {
-		t.Fatalf("after corruption stopped: %d, %s", resp.StatusCode, sha(body))
+	if resp.StatusCode != 200 || blobtest.Digest(body).String() != d.String() {
+		t.Fatalf("after corruption stopped: %d, %s", resp.StatusCode, blobtest.Digest(body).String())
 	}
-}
-
-func blobFile(dir string, d v1.Hash) string {
-	return filepath.Join(dir, "blobs", "sha256", d.Hex[:2], d.Hex)
 }
 
 func waitForFile(t *testing.T, path string) {
@@ -328,7 +325,7 @@ func TestRangeOnABlobStillArriving(t *testing.T) {
 	if want := fmt.Sprintf("bytes 1000-%d/%d", len(content)-1, len(content)); r.header.Get("Content-Range") != want {
 		t.Errorf("Content-Range = %q, want %q", r.header.Get("Content-Range"), want)
 	}
-	if r.n != int64(len(content)-1000) || r.digest != sha(content[1000:]) {
+	if r.n != int64(len(content)-1000) || r.digest != blobtest.Digest(content[1000:]).String() {
 		t.Errorf("ranged body: %d bytes, not the blob's tail", r.n)
 	}
 	if got := hub.BlobGetsFor(d); got != 1 {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hubmirror/hubmirror/internal/blobtest"
 	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
 )
 
@@ -19,7 +20,7 @@ func manifestDigest(t *testing.T, url string) (string, *http.Response) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, body)
 	}
-	return sha(body), resp
+	return blobtest.Digest(body).String(), resp
 }
 
 // A retag upstream shows after the TTL and not before; checking an
@@ -113,7 +114,7 @@ func TestConcurrentRevalidationsMakeOneHead(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			body, err := io.ReadAll(resp.Body)
-			answers[i] = answer{resp.StatusCode, resp.Header.Get("Docker-Content-Digest"), sha(body), err}
+			answers[i] = answer{resp.StatusCode, resp.Header.Get("Docker-Content-Digest"), blobtest.Digest(body).String(), err}
 		}()
 	}
 	wg.Wait()

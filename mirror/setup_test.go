@@ -1,8 +1,6 @@
 package mirror_test
 
 import (
-	"crypto/sha256"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -156,8 +154,6 @@ func get(t *testing.T, method, url string, hdr ...string) (*http.Response, []byt
 	}
 	return resp, body
 }
-
-func sha(b []byte) string { return fmt.Sprintf("sha256:%x", sha256.Sum256(b)) }
 
 func seed(t *testing.T, hub *upstreamtest.Hub) map[string]upstreamtest.Seeded {
 	t.Helper()

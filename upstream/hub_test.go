@@ -6,7 +6,6 @@ package upstream
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -70,10 +69,6 @@ func blobContent(t *testing.T, hub *upstreamtest.Hub, size int) ([]byte, v1.Hash
 	}
 	copy(b, t.Name())
 	return b, hub.AddBlob("library/big", b)
-}
-
-func digestOf(b []byte) v1.Hash {
-	return v1.Hash{Algorithm: "sha256", Hex: fmt.Sprintf("%x", sha256.Sum256(b))}
 }
 
 // observed is an Observer that counts requests by kind and status and can

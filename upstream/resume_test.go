@@ -11,6 +11,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/hubmirror/hubmirror/internal/blobtest"
 	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
 )
 
@@ -40,8 +41,8 @@ func TestResumeAfterReset(t *testing.T) {
 	hub.ResetAfter(d, 10000)
 	hub.ResetAfter(d, 20000) // the second break is 20000 bytes into the resumed body
 	got, size, err := readBlob(t, c, d)
-	if err != nil || size != int64(len(content)) || len(got) != len(content) || digestOf(got) != d {
-		t.Fatalf("read %d bytes of %d (digest %s), %v; want all %d, digest %s", len(got), size, digestOf(got), err, len(content), d)
+	if err != nil || size != int64(len(content)) || len(got) != len(content) || blobtest.Digest(got) != d {
+		t.Fatalf("read %d bytes of %d (digest %s), %v; want all %d, digest %s", len(got), size, blobtest.Digest(got), err, len(content), d)
 	}
 	if got, want := hub.CDNRanges(d), []string{"", "bytes=10000-", "bytes=30000-"}; !slices.Equal(got, want) {
 		t.Errorf("CDN saw Ranges %q, want %q", got, want)
@@ -62,8 +63,8 @@ func TestResumeAfterStall(t *testing.T) {
 	c := hubClient(t, hub, Options{StallTimeout: 250 * time.Millisecond})
 	gate := hub.Hold(d, 10000)
 	got, _, err := readBlob(t, c, d)
-	if err != nil || digestOf(got) != d {
-		t.Fatalf("read %d bytes (digest %s), %v; want all %d, digest %s", len(got), digestOf(got), err, len(content), d)
+	if err != nil || blobtest.Digest(got) != d {
+		t.Fatalf("read %d bytes (digest %s), %v; want all %d, digest %s", len(got), blobtest.Digest(got), err, len(content), d)
 	}
 	select {
 	case <-gate.Reached():

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hubmirror/hubmirror/internal/blobtest"
 	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
 )
 
@@ -155,8 +156,8 @@ func TestCDNFailureRetriedThroughTheRegistry(t *testing.T) {
 	}
 	defer body.Close()
 	got, err := io.ReadAll(body)
-	if err != nil || size != int64(len(content)) || digestOf(got) != d {
-		t.Fatalf("blob: %d of %d bytes, digest %s, %v", len(got), size, digestOf(got), err)
+	if err != nil || size != int64(len(content)) || blobtest.Digest(got) != d {
+		t.Fatalf("blob: %d of %d bytes, digest %s, %v", len(got), size, blobtest.Digest(got), err)
 	}
 	if c := hub.Counts(); c.BlobGets != 2 || c.CDNGets != 2 {
 		t.Errorf("one CDN 503: %d registry GETs, %d CDN GETs; want 2 and 2", c.BlobGets, c.CDNGets)

@@ -2,8 +2,6 @@ package cachetest
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"io/fs"
 	"os"
@@ -13,6 +11,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/internal/blobtest"
 )
 
 // Blob is test content with its digest.
@@ -24,13 +23,7 @@ type Blob struct {
 // NewBlob makes n bytes of content that differ by seed.
 func NewBlob(seed string, n int) Blob {
 	body := bytes.Repeat([]byte(seed+"."), n/(len(seed)+1)+1)[:n]
-	return Blob{Body: body, Digest: DigestOf(body)}
-}
-
-// DigestOf is the sha256 digest of b.
-func DigestOf(b []byte) v1.Hash {
-	sum := sha256.Sum256(b)
-	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}
+	return Blob{Body: body, Digest: blobtest.Digest(body)}
 }
 
 // Fill stores b through Create, Write and Commit, as a blob fill does.
@@ -101,7 +94,7 @@ func PresentNoTouch(s *cache.Store, b Blob) bool {
 	if err != nil {
 		return false
 	}
-	_, err = os.Stat(filepath.Join(s.Dir(), "blobs", d.Algorithm, d.Hex[:2], d.Hex))
+	_, err = os.Stat(cache.BlobPath(s.Dir(), d))
 	return err == nil
 }
 
@@ -132,7 +125,7 @@ func jsonBlob(v any) Blob {
 	if err != nil {
 		panic(err)
 	}
-	return Blob{Body: b, Digest: DigestOf(b)}
+	return Blob{Body: b, Digest: blobtest.Digest(b)}
 }
 
 // Store puts every part of img and tags its index as upstream/repo:tag.

@@ -1,8 +1,6 @@
 package upstreamtest
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 
@@ -148,11 +146,6 @@ func (h *Hub) addManifest(repo string, m rawManifest) (v1.Hash, error) {
 		return v1.Hash{}, err
 	}
 	return h.store.putManifest(repo, mt, raw), nil
-}
-
-func sha256Hash(b []byte) v1.Hash {
-	sum := sha256.Sum256(b)
-	return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}
 }
 
 func must(err error, what string) {

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/hubmirror/hubmirror/internal/blobtest"
 )
 
 // blobHub stores one random blob in library/big and returns a token for it.
@@ -57,7 +59,7 @@ func TestBlobHeadAndUnknown(t *testing.T) {
 	if r.status != 200 || r.header.Get("Content-Length") != "1000" || r.header.Get("Docker-Content-Digest") != d.String() {
 		t.Errorf("HEAD: %d %v", r.status, r.header)
 	}
-	other := sha256Hash([]byte("absent"))
+	other := blobtest.Digest([]byte("absent"))
 	r = do(t, http.MethodGet, h.URL+"/v2/library/big/blobs/"+other.String(), bearer(tok))
 	if r.status != 404 || errorCode(t, r.body) != "BLOB_UNKNOWN" {
 		t.Errorf("unknown blob: %d %s", r.status, r.body)

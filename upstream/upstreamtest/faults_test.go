@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/hubmirror/hubmirror/internal/blobtest"
 )
 
 // cdnGet starts a CDN download and returns the open response.
@@ -90,10 +92,10 @@ func TestCorruptNext(t *testing.T) {
 	h.CorruptNext(d, 1)
 	loc := redirect(t, h, d, tok)
 	r := do(t, http.MethodGet, loc, nil)
-	if r.status != 200 || len(r.body) != len(content) || sha256Hash(r.body) == d {
+	if r.status != 200 || len(r.body) != len(content) || blobtest.Digest(r.body) == d {
 		t.Fatalf("corrupt: %d, %d bytes", r.status, len(r.body))
 	}
-	if r := do(t, http.MethodGet, loc, nil); sha256Hash(r.body) != d {
+	if r := do(t, http.MethodGet, loc, nil); blobtest.Digest(r.body) != d {
 		t.Fatal("corruption must apply once")
 	}
 }

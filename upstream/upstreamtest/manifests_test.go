@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/hubmirror/hubmirror/internal/blobtest"
 )
 
 func TestManifestHeaders(t *testing.T) {
@@ -16,7 +18,7 @@ func TestManifestHeaders(t *testing.T) {
 	hd := r.header
 	if r.status != 200 || hd.Get("Content-Type") != string(types.DockerManifestSchema2) ||
 		hd.Get("Docker-Content-Digest") != alpine.Digest.String() || hd.Get("ETag") != `"`+alpine.Digest.String()+`"` ||
-		sha256Hash(r.body) != alpine.Digest {
+		blobtest.Digest(r.body) != alpine.Digest {
 		t.Fatalf("GET: %d %v", r.status, hd)
 	}
 	if hd.Get("ratelimit-limit") != "100;w=21600" || hd.Get("ratelimit-remaining") != "99;w=21600" {
@@ -75,9 +77,9 @@ func TestRegistryErrors(t *testing.T) {
 		code         string
 	}{
 		{http.MethodGet, "/v2/library/alpine/manifests/nope", 404, "MANIFEST_UNKNOWN"},
-		{http.MethodGet, "/v2/library/alpine/manifests/sha256:" + sha256Hash(nil).Hex, 404, "MANIFEST_UNKNOWN"},
+		{http.MethodGet, "/v2/library/alpine/manifests/sha256:" + blobtest.Digest(nil).Hex, 404, "MANIFEST_UNKNOWN"},
 		{http.MethodPut, "/v2/library/alpine/manifests/latest", 405, "UNSUPPORTED"},
-		{http.MethodDelete, "/v2/library/alpine/blobs/sha256:" + sha256Hash(nil).Hex, 405, "UNSUPPORTED"},
+		{http.MethodDelete, "/v2/library/alpine/blobs/sha256:" + blobtest.Digest(nil).Hex, 405, "UNSUPPORTED"},
 		{http.MethodGet, "/v2/library/alpine/other", 404, "NOT_FOUND"},
 		{http.MethodGet, "/v1/search", 404, "NOT_FOUND"},
 		{http.MethodGet, "/v2/library/alpine/blobs/notadigest", 400, "DIGEST_INVALID"},

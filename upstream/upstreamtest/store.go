@@ -7,6 +7,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/hubmirror/hubmirror/internal/blobtest"
 )
 
 type manifest struct {
@@ -47,7 +49,7 @@ func (s *store) repo(name string) *repository {
 }
 
 func (s *store) putBlob(repo string, b []byte) v1.Hash {
-	d := sha256Hash(b)
+	d := blobtest.Digest(b)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.blobs[d.Hex] = b
@@ -56,7 +58,7 @@ func (s *store) putBlob(repo string, b []byte) v1.Hash {
 }
 
 func (s *store) putManifest(repo string, mt types.MediaType, raw []byte) v1.Hash {
-	d := sha256Hash(raw)
+	d := blobtest.Digest(raw)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.repo(repo).manifests[d] = manifest{digest: d, mediaType: mt, raw: raw}
