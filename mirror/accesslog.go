@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/hubmirror/hubmirror/metrics"
 )
 
 // recorder remembers what a handler sent, for the access log and metrics.
@@ -79,9 +81,9 @@ func (m *Mirror) count(r *http.Request, rec *recorder, took time.Duration) {
 	}
 	mt.CacheLookups.WithLabelValues(rec.route, rec.cache).Inc()
 	if rec.route == routeBlob.String() && r.Method == http.MethodGet {
-		source := "cache"
-		if rec.cache == "miss" {
-			source = "fill"
+		source := metrics.SourceCache
+		if rec.cache == metrics.ResultMiss {
+			source = metrics.SourceFill
 		}
 		mt.ServedBytes.WithLabelValues(source).Add(float64(rec.bytes))
 	}

@@ -28,7 +28,7 @@ import (
 // share one token; the CDN never sees it.
 func TestPullsShareOneToken(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	seed(t, hub)
+	hub.MustSeedStandard(t)
 	m := startMirror(t, hub, setup{ttl: time.Nanosecond})
 	ref, err := name.ParseReference(strings.TrimPrefix(m, "http://")+"/library/alpine:latest", name.Insecure)
 	if err != nil {
@@ -58,7 +58,7 @@ func TestPullsShareOneToken(t *testing.T) {
 // Many cold requests for one repository at once make one token request.
 func TestConcurrentColdRequestsMakeOneTokenRequest(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	s := seed(t, hub)["library/alpine"]
+	s := hub.MustSeedStandard(t)["library/alpine"]
 	m := startMirror(t, hub, setup{})
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
@@ -93,7 +93,7 @@ func TestConcurrentColdRequestsMakeOneTokenRequest(t *testing.T) {
 // operator allowed it: by default the mirror refuses, without contacting it.
 func TestRedirectToPrivateAddressNeedsTheSwitch(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{CDNHost: "127.0.0.2"})
-	s := seed(t, hub)["library/alpine"]
+	s := hub.MustSeedStandard(t)["library/alpine"]
 	layer := s.Blobs[len(s.Blobs)-1]
 	path := "/v2/library/alpine/blobs/" + layer.String()
 
@@ -121,7 +121,7 @@ func TestRedirectToPrivateAddressNeedsTheSwitch(t *testing.T) {
 // realm only.
 func TestPrivateRepositoryNeedsUpstreamCredentials(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{Users: map[string]string{"ci": "s3cret"}})
-	s := seed(t, hub)["someuser/app"]
+	s := hub.MustSeedStandard(t)["someuser/app"]
 	hub.SetPrivate("someuser/app")
 	path := "/v2/someuser/app/manifests/v1"
 

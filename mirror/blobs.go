@@ -13,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/metrics"
 )
 
 // blobStore is what blobs need of the cache: committed content to serve,
@@ -24,7 +25,7 @@ type blobStore interface {
 
 func (m *Mirror) serveBlob(w http.ResponseWriter, r *http.Request, rt route) {
 	if f, err := m.opts.Store.Open(rt.digest); err == nil {
-		noteCache(w, "hit")
+		noteCache(w, metrics.ResultHit)
 		serveFile(w, r, rt.digest, f)
 		return
 	}
@@ -32,7 +33,7 @@ func (m *Mirror) serveBlob(w http.ResponseWriter, r *http.Request, rt route) {
 		m.headBlob(w, r, rt)
 		return
 	}
-	noteCache(w, "miss")
+	noteCache(w, metrics.ResultMiss)
 	m.serveFill(w, r, rt)
 }
 
@@ -56,9 +57,9 @@ func setBlobHeaders(h http.Header, d v1.Hash) {
 // is asked, without downloading: clients HEAD to check existence.
 func (m *Mirror) headBlob(w http.ResponseWriter, r *http.Request, rt route) {
 	if size, verified, ok := m.fills.known(rt.digest); ok {
-		result := "miss"
+		result := metrics.ResultMiss
 		if verified {
-			result = "hit"
+			result = metrics.ResultHit
 		}
 		noteCache(w, result)
 		setBlobHeaders(w.Header(), rt.digest)
@@ -66,7 +67,7 @@ func (m *Mirror) headBlob(w http.ResponseWriter, r *http.Request, rt route) {
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	noteCache(w, "miss")
+	noteCache(w, metrics.ResultMiss)
 	defer waitedOnUpstream(r.Context(), time.Now())
 	size, err := rt.reg.Upstream.BlobSize(r.Context(), rt.repo, rt.digest)
 	if err != nil {
@@ -87,7 +88,7 @@ func (m *Mirror) serveFill(w http.ResponseWriter, r *http.Request, rt route) {
 	f := m.fills.join(rt.reg.Upstream, rt.repo, rt.digest)
 	defer f.release()
 	if f.isVerified() {
-		noteCache(w, "hit") // complete and checked; only its filing is pending
+		noteCache(w, metrics.ResultHit) // complete and checked; only its filing is pending
 	}
 	waitStart := time.Now()
 	blob, err := f.wait(r.Context())

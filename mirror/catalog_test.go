@@ -13,8 +13,8 @@ import (
 func TestCatalogListsPulledRepositories(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
 	ghcr := upstreamtest.New(t, upstreamtest.Options{Service: "ghcr.io"})
-	seed(t, hub)
-	ghcr.AddImage("owner/tool", "1.0", mustImage(t))
+	hub.MustSeedStandard(t)
+	ghcr.AddImage("owner/tool", "1.0", upstreamtest.SmallImage(t))
 	m := startMirror(t, hub, setup{others: map[string]*upstreamtest.Hub{"ghcr.io": ghcr}})
 
 	if got := catalogPage(t, m+"/v2/_catalog"); len(got.repos) != 0 {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/metrics"
 	"github.com/hubmirror/hubmirror/upstream"
 )
 
@@ -65,11 +66,11 @@ func statusCause(se *upstream.StatusError) cause {
 func (c cause) fillReason() string {
 	switch c {
 	case causeCorrupt:
-		return "corrupt"
+		return metrics.ReasonCorrupt
 	case causeLocal, causeDecided:
-		return "local"
+		return metrics.ReasonLocal
 	}
-	return "upstream"
+	return metrics.ReasonUpstream
 }
 
 // servesStale says the failure is an outage or a rate limit, when the last

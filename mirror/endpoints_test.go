@@ -21,21 +21,14 @@ const (
 // way registry clients call it.
 func TestEndpoints(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	seeded := seed(t, hub)
+	seeded := hub.MustSeedStandard(t)
 	m := startMirror(t, hub, setup{})
 	alpine, busybox, oci := seeded["library/alpine"], seeded["library/busybox"], seeded["library/ocitest"]
 	layer := alpine.Blobs[len(alpine.Blobs)-1]
 	missing := "sha256:" + strings.Repeat("0", 64)
 	allTypes := strings.Join([]string{ociIndex, dockerList, ociManifest, dockerManifest}, ", ")
 
-	cases := []struct {
-		name, method, path string
-		accept             string
-		status             int
-		code               string // OCI error code, for errors
-		contentType        string
-		digest             string
-	}{
+	cases := []endpointCase{
 		{"ping", "GET", "/v2/", "", 200, "", "application/json", ""},
 		{"ping without slash", "GET", "/v2", "", 200, "", "", ""},
 		{"manifest by tag", "GET", "/v2/library/alpine/manifests/latest", allTypes, 200, "", dockerManifest, alpine.Digest.String()},
@@ -74,28 +67,39 @@ func TestEndpoints(t *testing.T) {
 		{"GET upload status", "GET", "/v2/library/alpine/blobs/uploads/123", "", 405, "UNSUPPORTED", "", ""},
 	}
 	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			var hdr []string
-			if tc.accept != "" {
-				hdr = []string{"Accept", tc.accept}
-			}
-			resp, body := get(t, tc.method, m+tc.path, hdr...)
-			if resp.StatusCode != tc.status {
-				t.Fatalf("status %d, want %d; body %s", resp.StatusCode, tc.status, body)
-			}
-			if got := resp.Header.Get("Docker-Distribution-API-Version"); got != "registry/2.0" {
-				t.Errorf("Docker-Distribution-API-Version = %q", got)
-			}
-			if tc.code != "" {
-				assertErrorCode(t, resp, body, tc.code)
-			}
-			if tc.contentType != "" && resp.Header.Get("Content-Type") != tc.contentType {
-				t.Errorf("Content-Type = %q, want %q", resp.Header.Get("Content-Type"), tc.contentType)
-			}
-			if tc.digest != "" {
-				checkDigestHeaders(t, resp, body, tc.method, tc.digest)
-			}
-		})
+		t.Run(tc.name, func(t *testing.T) { checkEndpoint(t, m, tc) })
+	}
+}
+
+type endpointCase struct {
+	name, method, path string
+	accept             string
+	status             int
+	code               string // OCI error code, for errors
+	contentType        string
+	digest             string
+}
+
+func checkEndpoint(t *testing.T, mirrorURL string, tc endpointCase) {
+	var hdr []string
+	if tc.accept != "" {
+		hdr = []string{"Accept", tc.accept}
+	}
+	resp, body := get(t, tc.method, mirrorURL+tc.path, hdr...)
+	if resp.StatusCode != tc.status {
+		t.Fatalf("status %d, want %d; body %s", resp.StatusCode, tc.status, body)
+	}
+	if got := resp.Header.Get("Docker-Distribution-API-Version"); got != "registry/2.0" {
+		t.Errorf("Docker-Distribution-API-Version = %q", got)
+	}
+	if tc.code != "" {
+		assertErrorCode(t, resp, body, tc.code)
+	}
+	if tc.contentType != "" && resp.Header.Get("Content-Type") != tc.contentType {
+		t.Errorf("Content-Type = %q, want %q", resp.Header.Get("Content-Type"), tc.contentType)
+	}
+	if tc.digest != "" {
+		checkDigestHeaders(t, resp, body, tc.method, tc.digest)
 	}
 }
 
@@ -133,7 +137,7 @@ func assertErrorCode(t *testing.T, resp *http.Response, body []byte, code string
 
 func TestTagListPassesPaginationThrough(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	s := seed(t, hub)["library/alpine"]
+	s := hub.MustSeedStandard(t)["library/alpine"]
 	for _, tag := range []string{"3.18", "3.19", "3.20"} {
 		hub.Tag("library/alpine", tag, s.Digest)
 	}
@@ -157,7 +161,7 @@ func TestTagListPassesPaginationThrough(t *testing.T) {
 // A conditional GET with the digest as ETag costs no body, as on Docker Hub.
 func TestManifestIfNoneMatch(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	s := seed(t, hub)["library/alpine"]
+	s := hub.MustSeedStandard(t)["library/alpine"]
 	m := startMirror(t, hub, setup{})
 	resp, body := get(t, "GET", m+"/v2/library/alpine/manifests/latest", "Accept", dockerManifest, "If-None-Match", `"`+s.Digest.String()+`"`)
 	if resp.StatusCode != http.StatusNotModified || len(body) != 0 {

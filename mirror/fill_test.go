@@ -100,7 +100,7 @@ func (p *pull) result(t *testing.T) pullResult {
 // download, and each of them streams it while it is still arriving.
 func TestConcurrentMissesShareOneDownload(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	_, d := randomBlob(t, hub, "library/big", bigBlob)
+	_, d := hub.AddTestBlob(t, "library/big", bigBlob)
 	m := startMirror(t, hub, setup{})
 	gate := hub.Hold(d, 1<<20)
 
@@ -131,7 +131,7 @@ func TestConcurrentMissesShareOneDownload(t *testing.T) {
 // still ends up cached, and the next client gets it without upstream.
 func TestFirstClientLeavingDoesNotCancelFill(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	_, d := randomBlob(t, hub, "library/big", 8<<20)
+	_, d := hub.AddTestBlob(t, "library/big", 8<<20)
 	dir := t.TempDir()
 	m := startMirror(t, hub, setup{dataDir: dir})
 	gate := hub.Hold(d, 1<<20)
@@ -160,7 +160,7 @@ func TestFirstClientLeavingDoesNotCancelFill(t *testing.T) {
 // nothing; the next request starts a fresh download.
 func TestBrokenFillAbortsEveryFollower(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	_, d := randomBlob(t, hub, "library/big", 8<<20)
+	_, d := hub.AddTestBlob(t, "library/big", 8<<20)
 	dir := t.TempDir()
 	m := startMirror(t, hub, setup{dataDir: dir})
 	gate := hub.Hold(d, 1<<20)
@@ -195,7 +195,7 @@ func TestBrokenFillAbortsEveryFollower(t *testing.T) {
 // one unbroken, verified stream.
 func TestBrokenBodyIsResumed(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	_, d := randomBlob(t, hub, "library/big", 8<<20)
+	_, d := hub.AddTestBlob(t, "library/big", 8<<20)
 	m := startMirror(t, hub, setup{})
 	hub.ResetAfter(d, 3<<20)
 	r := startPull(context.Background(), m+"/v2/library/big/blobs/"+d.String()).result(t)
@@ -214,7 +214,7 @@ func TestBrokenBodyIsResumed(t *testing.T) {
 // A body that goes silent counts as broken after the stall timeout.
 func TestStalledBodyIsResumed(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	_, d := randomBlob(t, hub, "library/big", 4<<20)
+	_, d := hub.AddTestBlob(t, "library/big", 4<<20)
 	m := startMirror(t, hub, setup{stall: 200 * time.Millisecond})
 	hub.Hold(d, 1<<20) // never released: upstream goes silent
 	r := startPull(context.Background(), m+"/v2/library/big/blobs/"+d.String()).result(t)
@@ -231,7 +231,7 @@ func TestStalledBodyIsResumed(t *testing.T) {
 // Bytes that fail their digest are never delivered as a complete blob.
 func TestCorruptUpstreamBlobIsNeverServedWhole(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	_, d := randomBlob(t, hub, "library/big", 4<<20)
+	_, d := hub.AddTestBlob(t, "library/big", 4<<20)
 	dir := t.TempDir()
 	m := startMirror(t, hub, setup{dataDir: dir})
 	hub.CorruptNext(d, 1)
@@ -273,7 +273,7 @@ func assertEmptyDir(t *testing.T, dir string) {
 // than failing.
 func TestFillsBeyondTheLimitQueue(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	_, first := randomBlob(t, hub, "library/big", 2<<20)
+	_, first := hub.AddTestBlob(t, "library/big", 2<<20)
 	second := hub.AddBlob("library/big", []byte("the second blob"))
 	m := startMirror(t, hub, setup{maxFills: 1})
 	gate := hub.Hold(first, 1<<20)
@@ -301,7 +301,7 @@ func TestFillsBeyondTheLimitQueue(t *testing.T) {
 // request has joined it rather than waited for the committed blob.
 func TestRangeOnABlobStillArriving(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	content, d := randomBlob(t, hub, "library/big", 4<<20)
+	content, d := hub.AddTestBlob(t, "library/big", 4<<20)
 	met := metrics.Discard()
 	m := startMirror(t, hub, setup{metrics: met})
 	gate := hub.Hold(d, 1<<20)

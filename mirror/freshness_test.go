@@ -27,15 +27,10 @@ func manifestDigest(t *testing.T, url string) (string, *http.Response) {
 // unchanged tag costs a HEAD, never a GET (Hub counts GETs as pulls).
 func TestTagRevalidatedWithHeadAfterTTL(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	seeded := seed(t, hub)
+	seeded := hub.MustSeedStandard(t)
 	alpine := seeded["library/alpine"]
 	clk := newClock()
-	m := startMirror(t, hub, setup{ttl: ttl, clock: clk})
-	url := m + "/v2/library/alpine/manifests/latest"
-
-	manifestDigest(t, url)
-	clk.advance(ttl + time.Second)
-	hub.Reset()
+	url := alpineExpired(t, hub, setup{clock: clk})
 	if got, _ := manifestDigest(t, url); got != alpine.Digest.String() {
 		t.Fatalf("after TTL, unchanged: %s", got)
 	}
@@ -43,8 +38,8 @@ func TestTagRevalidatedWithHeadAfterTTL(t *testing.T) {
 		t.Errorf("unchanged tag revalidation: %d HEADs, %d GETs; want 1 and 0", c.ManifestHeads, c.ManifestGets)
 	}
 
-	hub.AddImage("library/alpine", "", mustImage(t)) // make the repo hold a second image
-	retagged := hub.AddImage("library/alpine", "latest", mustImage(t))
+	hub.AddImage("library/alpine", "", upstreamtest.SmallImage(t)) // make the repo hold a second image
+	retagged := hub.AddImage("library/alpine", "latest", upstreamtest.SmallImage(t))
 	if got, _ := manifestDigest(t, url); got != alpine.Digest.String() {
 		t.Errorf("before TTL the old digest must be served, got %s", got)
 	}
@@ -57,7 +52,7 @@ func TestTagRevalidatedWithHeadAfterTTL(t *testing.T) {
 // A hundred warm pulls of ten fresh tags cost nothing upstream.
 func TestWarmPullsOfFreshTagsStayLocal(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	s := seed(t, hub)["library/alpine"]
+	s := hub.MustSeedStandard(t)["library/alpine"]
 	for i := 0; i < 10; i++ {
 		hub.Tag("library/alpine", fmt.Sprintf("v%d", i), s.Digest)
 	}
@@ -86,13 +81,9 @@ func TestWarmPullsOfFreshTagsStayLocal(t *testing.T) {
 // Many clients finding one tag expired make one HEAD between them.
 func TestConcurrentRevalidationsMakeOneHead(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	alpine := seed(t, hub)["library/alpine"]
+	alpine := hub.MustSeedStandard(t)["library/alpine"]
 	clk := newClock()
-	m := startMirror(t, hub, setup{ttl: ttl, clock: clk})
-	url := m + "/v2/library/alpine/manifests/latest"
-	manifestDigest(t, url)
-	clk.advance(ttl + time.Second)
-	hub.Reset()
+	url := alpineExpired(t, hub, setup{clock: clk})
 	hub.SetLatency(50 * time.Millisecond) // keep the first HEAD in flight while the others arrive
 	// Each client's answer is kept, because sharing one HEAD is only right
 	// if every client that waited on it still gets the manifest.
@@ -133,7 +124,7 @@ func TestConcurrentRevalidationsMakeOneHead(t *testing.T) {
 // Docker Hub's 429 on an expired tag: the cached answer is served, stale.
 func TestRateLimitedRevalidationServesStale(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	s := seed(t, hub)["library/alpine"]
+	s := hub.MustSeedStandard(t)["library/alpine"]
 	clk := newClock()
 	m := startMirror(t, hub, setup{ttl: ttl, clock: clk})
 	url := m + "/v2/library/alpine/manifests/latest"
@@ -150,14 +141,10 @@ func TestRateLimitedRevalidationServesStale(t *testing.T) {
 // once and refreshed behind the client's back.
 func TestStaleWhileRevalidate(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	s := seed(t, hub)["library/alpine"]
+	s := hub.MustSeedStandard(t)["library/alpine"]
 	clk := newClock()
-	m := startMirror(t, hub, setup{ttl: ttl, clock: clk, swr: time.Hour})
-	url := m + "/v2/library/alpine/manifests/latest"
-	manifestDigest(t, url)
-	clk.advance(ttl + time.Second)
-	hub.Reset()
-	retagged := hub.AddImage("library/alpine", "latest", mustImage(t))
+	url := alpineExpired(t, hub, setup{clock: clk, swr: time.Hour})
+	retagged := hub.AddImage("library/alpine", "latest", upstreamtest.SmallImage(t))
 	if got, _ := manifestDigest(t, url); got != s.Digest.String() {
 		t.Fatalf("inside the window the cached digest is served at once, got %s", got)
 	}
@@ -173,7 +160,7 @@ func TestStaleWhileRevalidate(t *testing.T) {
 // --offline serves every cached tag, however old, and contacts nobody.
 func TestOfflineModeServesOnlyTheCache(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	s := seed(t, hub)["library/alpine"]
+	s := hub.MustSeedStandard(t)["library/alpine"]
 	dir := t.TempDir()
 	clk := newClock()
 	online := startMirrorUntilStopped(t, hub, setup{ttl: ttl, dataDir: dir, clock: clk})
@@ -195,4 +182,17 @@ func TestOfflineModeServesOnlyTheCache(t *testing.T) {
 	if total := c.Pings + c.Tokens + c.ManifestGets + c.ManifestHeads + c.BlobGets + c.CDNGets + c.TagLists; total != 0 {
 		t.Errorf("offline mode contacted upstream %d times", total)
 	}
+}
+
+// alpineExpired starts a mirror with the tag TTL ttl, pulls
+// library/alpine:latest once, moves s.clock past the TTL and zeroes the
+// hub's counts. It returns the tag's URL.
+func alpineExpired(t *testing.T, hub *upstreamtest.Hub, s setup) string {
+	t.Helper()
+	s.ttl = ttl
+	url := startMirror(t, hub, s) + "/v2/library/alpine/manifests/latest"
+	manifestDigest(t, url)
+	s.clock.advance(ttl + time.Second)
+	hub.Reset()
+	return url
 }

@@ -65,7 +65,7 @@ func readyz(t *testing.T, base string) (int, readiness) {
 // and says which upstream is failing; one whose cache cannot store is not.
 func TestReadyzNeedsTheCacheNotTheUpstream(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	seed(t, hub)
+	hub.MustSeedStandard(t)
 	healthy := startReadyz(t, hub, func(s *cache.Store) mirror.Store { return s })
 	broken := startReadyz(t, hub, func(s *cache.Store) mirror.Store { return brokenDisk{s} })
 

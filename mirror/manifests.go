@@ -10,6 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/metrics"
 	"github.com/hubmirror/hubmirror/upstream"
 )
 
@@ -55,7 +56,7 @@ func (m *Mirror) serveManifest(w http.ResponseWriter, r *http.Request, rt route)
 	h.Set("Content-Type", man.mediaType)
 	h.Set("Docker-Content-Digest", man.digest)
 	h.Set("ETag", `"`+man.digest+`"`)
-	if man.cache == "stale" {
+	if man.cache == metrics.ResultStale {
 		h.Set("Warning", `110 - "stale"`)
 	}
 	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(man.body))
@@ -153,7 +154,7 @@ func (m *Mirror) revalidateDetached(rt route, accept []string, t cache.Tag) {
 }
 
 func markStale(man *manifest) *manifest {
-	man.cache = "stale"
+	man.cache = metrics.ResultStale
 	return man
 }
 
@@ -162,7 +163,7 @@ func (m *Mirror) cachedManifest(d v1.Hash) (*manifest, bool) {
 	if err != nil {
 		return nil, false
 	}
-	return &manifest{body: body, mediaType: meta.MediaType, digest: d.String(), cache: "hit"}, true
+	return &manifest{body: body, mediaType: meta.MediaType, digest: d.String(), cache: metrics.ResultHit}, true
 }
 
 // fetchManifest asks upstream once for everyone asking the same question at
@@ -183,7 +184,7 @@ func (m *Mirror) fetchManifest(ctx context.Context, rt route, accept []string) (
 		return nil, err
 	}
 	got := v.(*upstream.Manifest)
-	return &manifest{body: got.Body, mediaType: got.MediaType, digest: got.Digest.String(), cache: "miss"}, nil
+	return &manifest{body: got.Body, mediaType: got.MediaType, digest: got.Digest.String(), cache: metrics.ResultMiss}, nil
 }
 
 // remember caches a fetched manifest, and what the tag resolves to. A client

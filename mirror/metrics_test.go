@@ -15,7 +15,7 @@ import (
 // The counters an operator reads off /metrics match what clients did.
 func TestMetricsCountHitsMissesAndBytes(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	s := seed(t, hub)["library/alpine"]
+	s := hub.MustSeedStandard(t)["library/alpine"]
 	met := metrics.Discard()
 	clk := newClock()
 	m := startMirror(t, hub, setup{metrics: met, clock: clk, ttl: ttl})
@@ -68,7 +68,7 @@ func TestMetricsCountHitsMissesAndBytes(t *testing.T) {
 // N clients of one uncached blob: one fill, N-1 followers.
 func TestMetricsCountFollowers(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	_, d := randomBlob(t, hub, "library/big", 4<<20)
+	_, d := hub.AddTestBlob(t, "library/big", 4<<20)
 	met := metrics.Discard()
 	m := startMirror(t, hub, setup{metrics: met})
 	gate := hub.Hold(d, 1<<20)

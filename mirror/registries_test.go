@@ -13,9 +13,9 @@ import (
 func TestRegistryChosenByNsOrPathPrefix(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
 	ghcr := upstreamtest.New(t, upstreamtest.Options{Service: "ghcr.io"})
-	hubAlpine := seed(t, hub)["library/alpine"]
-	ghcrAlpine := ghcr.AddImage("library/alpine", "latest", mustImage(t)) // same name, other content
-	tool := ghcr.AddImage("owner/tool", "1.0", mustImage(t))
+	hubAlpine := hub.MustSeedStandard(t)["library/alpine"]
+	ghcrAlpine := ghcr.AddImage("library/alpine", "latest", upstreamtest.SmallImage(t)) // same name, other content
+	tool := ghcr.AddImage("owner/tool", "1.0", upstreamtest.SmallImage(t))
 	m := startMirror(t, hub, setup{others: map[string]*upstreamtest.Hub{"ghcr.io": ghcr}})
 
 	cases := []struct{ path, want string }{
@@ -41,7 +41,7 @@ func TestRegistryChosenByNsOrPathPrefix(t *testing.T) {
 // the client names it.
 func TestUnconfiguredRegistryIsNeverContacted(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	seed(t, hub)
+	hub.MustSeedStandard(t)
 	m := startMirror(t, hub, setup{})
 	by := upstreamtest.NewBystander(t)
 	bystander := by.Addr
@@ -68,7 +68,7 @@ func TestUnconfiguredRegistryIsNeverContacted(t *testing.T) {
 // An allowlist limits which repositories of a registry are mirrored.
 func TestAllowlistRefusesOtherRepositories(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	seed(t, hub)
+	hub.MustSeedStandard(t)
 	m := startMirror(t, hub, setup{allow: []string{"library/*"}})
 	if got, _ := manifestDigest(t, m+"/v2/alpine/manifests/latest"); got == "" {
 		t.Fatal("allowed repository refused")

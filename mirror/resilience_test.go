@@ -13,7 +13,7 @@ import (
 // a tag never cached gets 503 UNAVAILABLE.
 func TestStaleTagServedWhileUpstreamIsDown(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	s := seed(t, hub)["library/alpine"]
+	s := hub.MustSeedStandard(t)["library/alpine"]
 	m := startMirror(t, hub, setup{ttl: time.Nanosecond})
 	if resp, _ := get(t, "GET", m+"/v2/library/alpine/manifests/latest"); resp.StatusCode != 200 {
 		t.Fatalf("warm-up: %d", resp.StatusCode)
@@ -37,7 +37,7 @@ func TestStaleTagServedWhileUpstreamIsDown(t *testing.T) {
 // Retry-After passed through.
 func TestRateLimitedWithNothingCached(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	seed(t, hub)
+	hub.MustSeedStandard(t)
 	m := startMirror(t, hub, setup{})
 	hub.FailNext(upstreamtest.EndpointManifest, 4, http.StatusTooManyRequests) // outlasts the retries
 	resp, body := get(t, "GET", m+"/v2/library/alpine/manifests/latest")
@@ -53,7 +53,7 @@ func TestRateLimitedWithNothingCached(t *testing.T) {
 // Passing 5xx are retried: the client never sees them.
 func TestTransientUpstreamErrorsAreRetried(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	s := seed(t, hub)["library/alpine"]
+	s := hub.MustSeedStandard(t)["library/alpine"]
 	m := startMirror(t, hub, setup{})
 	hub.FailNext(upstreamtest.EndpointManifest, 2, http.StatusServiceUnavailable)
 	resp, body := get(t, "GET", m+"/v2/library/alpine/manifests/latest")

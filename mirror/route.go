@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/hubmirror/hubmirror/metrics"
 )
 
 type routeKind int
@@ -18,7 +20,8 @@ const (
 	routeCatalog
 )
 
-var routeNames = [...]string{"unknown", "base", "manifest", "blob", "tags", "upload", "catalog"}
+// The manifest and blob routes name the kinds of cache lookup in metrics.
+var routeNames = [...]string{"unknown", "base", metrics.KindManifest, metrics.KindBlob, "tags", "upload", "catalog"}
 
 func (k routeKind) String() string { return routeNames[k] }
 

@@ -4,12 +4,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"sync"
 	"testing"
 	"time"
-
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/hubmirror/hubmirror/cache"
 	"github.com/hubmirror/hubmirror/metrics"
@@ -125,15 +122,6 @@ func observer(s setup, hub *upstreamtest.Hub) upstream.Observer {
 	return s.metrics.Upstream("docker.io")
 }
 
-func mustImage(t *testing.T) v1.Image {
-	t.Helper()
-	img, err := upstreamtest.Image(1, 1024, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
-}
-
 func get(t *testing.T, method, url string, hdr ...string) (*http.Response, []byte) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, nil)
@@ -153,23 +141,4 @@ func get(t *testing.T, method, url string, hdr ...string) (*http.Response, []byt
 		t.Fatalf("%s %s: reading body: %v", method, url, err)
 	}
 	return resp, body
-}
-
-func seed(t *testing.T, hub *upstreamtest.Hub) map[string]upstreamtest.Seeded {
-	t.Helper()
-	all, err := hub.SeedStandard()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return upstreamtest.ByRepo(all)
-}
-
-func randomBlob(t *testing.T, hub *upstreamtest.Hub, repo string, size int) ([]byte, v1.Hash) {
-	t.Helper()
-	b := make([]byte, size)
-	for i := range b {
-		b[i] = byte(i*7 + i/4096)
-	}
-	copy(b, strings.Repeat(t.Name(), 4)) // distinct per test
-	return b, hub.AddBlob(repo, b)
 }

@@ -41,7 +41,7 @@ type status struct {
 	Now                 time.Time
 	CacheUsed, CacheCap float64
 	HitRatio            float64
-	Top                 []RepoPulls
+	Top                 []repoPulls
 	Upstreams           []upstreamRow
 	HasUsage            bool
 }
@@ -72,7 +72,7 @@ func (m *Mirror) status() status {
 	st := status{
 		Snapshot:  snap,
 		Now:       time.Now().UTC(),
-		Top:       m.TopRepositories(10),
+		Top:       m.topRepositories(10),
 		Upstreams: m.upstreamRows(snap.RateRemaining),
 	}
 	if total := snap.Hits + snap.Misses + snap.Stale; total > 0 {

@@ -79,7 +79,7 @@ func attr(page, selector, name string) string {
 // manifests and blobs pulled so far.
 func TestStatusShowsCacheSize(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	s := seed(t, hub)["library/alpine"]
+	s := hub.MustSeedStandard(t)["library/alpine"]
 	f := startStatusFixture(t, hub)
 	_, manifest := get(t, "GET", f.url+"/v2/library/alpine/manifests/latest", "Accept", dockerManifest)
 	stored := len(manifest)
@@ -102,7 +102,7 @@ func TestStatusShowsCacheSize(t *testing.T) {
 // show as 0, not as "unknown".
 func TestStatusShowsRateLimitZero(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	seed(t, hub)
+	hub.MustSeedStandard(t)
 	f := startStatusFixture(t, hub)
 	get(t, "GET", f.url+"/v2/library/alpine/manifests/latest") // makes docker.io known and healthy
 	f.met.RateRemaining.WithLabelValues("docker.io").Set(0)
@@ -122,7 +122,7 @@ func TestStatusShowsRateLimitZero(t *testing.T) {
 // series the status page and the dashboards never read.
 func TestLookupLabelsComeFromTheDeclaredSets(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	s := seed(t, hub)["library/alpine"]
+	s := hub.MustSeedStandard(t)["library/alpine"]
 	f := startStatusFixture(t, hub)
 	for range 2 {
 		get(t, "GET", f.url+"/v2/library/alpine/manifests/latest", "Accept", dockerManifest)

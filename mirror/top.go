@@ -27,25 +27,25 @@ func (t *topCounter) add(repo string) {
 	}
 }
 
-// RepoPulls is one repository's pull count.
-type RepoPulls struct {
+// repoPulls is one repository's pull count.
+type repoPulls struct {
 	Repository string
 	Pulls      int64
 }
 
-func (t *topCounter) top(n int) []RepoPulls {
+func (t *topCounter) top(n int) []repoPulls {
 	t.mu.Lock()
-	out := make([]RepoPulls, 0, len(t.counts))
+	out := make([]repoPulls, 0, len(t.counts))
 	for r, c := range t.counts {
-		out = append(out, RepoPulls{r, c})
+		out = append(out, repoPulls{r, c})
 	}
 	t.mu.Unlock()
-	slices.SortFunc(out, func(a, b RepoPulls) int {
+	slices.SortFunc(out, func(a, b repoPulls) int {
 		return cmp.Or(cmp.Compare(b.Pulls, a.Pulls), cmp.Compare(a.Repository, b.Repository))
 	})
 	return out[:min(n, len(out))]
 }
 
-// TopRepositories lists the most pulled repositories (pulls are manifest
+// topRepositories lists the most pulled repositories (pulls are manifest
 // GETs by tag), most first.
-func (m *Mirror) TopRepositories(n int) []RepoPulls { return m.pulls.top(n) }
+func (m *Mirror) topRepositories(n int) []repoPulls { return m.pulls.top(n) }

@@ -59,21 +59,12 @@ func runPrefetch(t *testing.T, o Options) (string, error) {
 	return out.String(), err
 }
 
-func seedHub(t *testing.T, hub *upstreamtest.Hub) map[string]upstreamtest.Seeded {
-	t.Helper()
-	all, err := hub.SeedStandard()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return upstreamtest.ByRepo(all)
-}
-
 // A prefetch of every standard image, multi-platform included, fetches
 // each of their blobs from upstream exactly once; a second prefetch finds
 // everything cached and costs upstream nothing.
 func TestPrefetchWarmsEveryBlobOnce(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	seeded := seedHub(t, hub)
+	seeded := hub.MustSeedStandard(t)
 	m := startTestMirror(t, map[string]*upstreamtest.Hub{"docker.io": hub})
 	hub.Reset()
 	images := []string{"alpine", "busybox:latest", "someuser/app:v1", "docker.io/library/ocitest:1"}
@@ -110,7 +101,7 @@ func TestPrefetchWarmsEveryBlobOnce(t *testing.T) {
 // the others.
 func TestPrefetchOnePlatform(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	busybox := seedHub(t, hub)["library/busybox"]
+	busybox := hub.MustSeedStandard(t)["library/busybox"]
 	m := startTestMirror(t, map[string]*upstreamtest.Hub{"docker.io": hub})
 	arm := platformBlobs(t, hub, "library/busybox", busybox.Children, v1.Platform{OS: "linux", Architecture: "arm64"})
 	amd := platformBlobs(t, hub, "library/busybox", busybox.Children, v1.Platform{OS: "linux", Architecture: "amd64"})
@@ -151,15 +142,7 @@ func platformBlobs(t *testing.T, hub *upstreamtest.Hub, repo string, children []
 		if !cf.Platform().Satisfies(platform) {
 			continue
 		}
-		mf, err := img.Manifest()
-		if err != nil {
-			t.Fatal(err)
-		}
-		out := []v1.Hash{mf.Config.Digest}
-		for _, l := range mf.Layers {
-			out = append(out, l.Digest)
-		}
-		return out
+		return imageBlobs(t, img)
 	}
 	t.Fatalf("%s has no %s image", repo, platform)
 	return nil
@@ -171,7 +154,7 @@ func platformBlobs(t *testing.T, hub *upstreamtest.Hub, repo string, children []
 func TestPrefetchFromFileAcrossRegistries(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
 	ghcr := upstreamtest.New(t, upstreamtest.Options{})
-	alpine := seedHub(t, hub)["library/alpine"]
+	alpine := hub.MustSeedStandard(t)["library/alpine"]
 	img, err := upstreamtest.Image(2, 4<<10, true)
 	if err != nil {
 		t.Fatal(err)

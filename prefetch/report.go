@@ -47,6 +47,15 @@ type tally struct {
 	bytes, got         int64
 }
 
+// queued counts a blob the same way for every reporter: nothing is drawn
+// until its bytes arrive.
+func (t *tally) queued(b blobRef) {
+	t.mu.Lock()
+	t.blobs++
+	t.bytes += b.size
+	t.mu.Unlock()
+}
+
 func (t *tally) summary() string {
 	s := fmt.Sprintf("%d/%d blobs, %s", t.done, t.blobs, humanize.IBytes(uint64(t.got)))
 	if t.fails > 0 {
@@ -66,13 +75,6 @@ func (r *lineReporter) planned(p *imagePlan) {
 }
 
 func (r *lineReporter) imageFailed(ref string, err error) { r.printf("%s: FAILED: %v\n", ref, err) }
-
-func (r *lineReporter) queued(b blobRef) {
-	r.mu.Lock()
-	r.blobs++
-	r.bytes += b.size
-	r.mu.Unlock()
-}
 
 func (r *lineReporter) read(n int64) {
 	r.mu.Lock()
@@ -118,13 +120,6 @@ func (r *barReporter) planned(p *imagePlan) {
 
 func (r *barReporter) imageFailed(ref string, err error) {
 	r.above(fmt.Sprintf("%s: FAILED: %v", ref, err))
-}
-
-func (r *barReporter) queued(b blobRef) {
-	r.mu.Lock()
-	r.blobs++
-	r.bytes += b.size
-	r.mu.Unlock()
 }
 
 func (r *barReporter) read(n int64) {

@@ -19,7 +19,7 @@ var (
 	// ErrRefusedHost says upstream pointed us at a host our policy refuses
 	// (a private address other than the registry's own, see AllowPrivateNetworks).
 	ErrRefusedHost = errors.New("upstream pointed at a refused host")
-	// ErrTooLarge says a manifest exceeded MaxManifestSize.
+	// ErrTooLarge says a manifest exceeded maxManifestSize.
 	ErrTooLarge = errors.New("upstream manifest too large")
 )
 

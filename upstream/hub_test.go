@@ -35,16 +35,7 @@ func hubClient(t *testing.T, hub *upstreamtest.Hub, o Options) *Client {
 // seedAlpine stores a small image as library/alpine:latest.
 func seedAlpine(t *testing.T, hub *upstreamtest.Hub) v1.Hash {
 	t.Helper()
-	return hub.AddImage("library/alpine", "latest", newImage(t))
-}
-
-func newImage(t *testing.T) v1.Image {
-	t.Helper()
-	img, err := upstreamtest.Image(1, 1024, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
+	return hub.AddImage("library/alpine", "latest", upstreamtest.SmallImage(t))
 }
 
 // fetchManifest gets repo:latest and fails the test unless it is want.
@@ -57,18 +48,6 @@ func fetchManifest(t *testing.T, c *Client, repo string, want v1.Hash) {
 	if m.Digest != want {
 		t.Fatalf("manifest %s: digest %s, want %s", repo, m.Digest, want)
 	}
-}
-
-// blobContent stores size bytes, different in every test, as a blob of
-// library/big.
-func blobContent(t *testing.T, hub *upstreamtest.Hub, size int) ([]byte, v1.Hash) {
-	t.Helper()
-	b := make([]byte, size)
-	for i := range b {
-		b[i] = byte(i*7 + i/4096)
-	}
-	copy(b, t.Name())
-	return b, hub.AddBlob("library/big", b)
 }
 
 // observed is an Observer that counts requests by kind and status and can

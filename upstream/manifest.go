@@ -15,9 +15,9 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// MaxManifestSize bounds what is read of a manifest; the distribution spec
+// maxManifestSize bounds what is read of a manifest; the distribution spec
 // lets registries refuse larger ones, and real ones are a few KiB.
-const MaxManifestSize = 4 << 20
+const maxManifestSize = 4 << 20
 
 // Manifest is a manifest as the registry served it, already verified
 // against the digest it was served under.
@@ -45,12 +45,12 @@ func (c *Client) Manifest(ctx context.Context, repo, ref string, accept []string
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxManifestSize+1))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxManifestSize+1))
 	if err != nil {
 		return nil, unreachable(err)
 	}
-	if len(body) > MaxManifestSize {
-		return nil, fmt.Errorf("%w: %s:%s is over %d bytes", ErrTooLarge, repo, ref, MaxManifestSize)
+	if len(body) > maxManifestSize {
+		return nil, fmt.Errorf("%w: %s:%s is over %d bytes", ErrTooLarge, repo, ref, maxManifestSize)
 	}
 	return verifyManifest(body, resp.Header, ref)
 }

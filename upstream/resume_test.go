@@ -36,7 +36,7 @@ func readBlob(t *testing.T, c *Client, d v1.Hash) ([]byte, int64, error) {
 // unbroken, correct stream.
 func TestResumeAfterReset(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	content, d := blobContent(t, hub, 64<<10)
+	content, d := hub.AddTestBlob(t, "library/big", 64<<10)
 	c := hubClient(t, hub, Options{})
 	hub.ResetAfter(d, 10000)
 	hub.ResetAfter(d, 20000) // the second break is 20000 bytes into the resumed body
@@ -59,7 +59,7 @@ func TestResumeAfterReset(t *testing.T) {
 // released, so the read can only complete through a resume.
 func TestResumeAfterStall(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	content, d := blobContent(t, hub, 64<<10)
+	content, d := hub.AddTestBlob(t, "library/big", 64<<10)
 	c := hubClient(t, hub, Options{StallTimeout: 250 * time.Millisecond})
 	gate := hub.Hold(d, 10000)
 	got, _, err := readBlob(t, c, d)
@@ -81,7 +81,7 @@ func TestResumeAfterStall(t *testing.T) {
 func TestResumesAreBounded(t *testing.T) {
 	const chunk = 1000
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	content, d := blobContent(t, hub, 64<<10)
+	content, d := hub.AddTestBlob(t, "library/big", 64<<10)
 	c := hubClient(t, hub, Options{})
 	for range maxResumes + 3 {
 		hub.ResetAfter(d, chunk)

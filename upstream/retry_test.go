@@ -147,7 +147,7 @@ func TestWithoutRetriesTriesOnce(t *testing.T) {
 // registry, which hands out a fresh redirect.
 func TestCDNFailureRetriedThroughTheRegistry(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
-	content, d := blobContent(t, hub, 4096)
+	content, d := hub.AddTestBlob(t, "library/big", 4096)
 	c := hubClient(t, hub, Options{})
 	hub.FailNext(upstreamtest.EndpointCDN, 1, http.StatusServiceUnavailable)
 	body, size, err := c.Blob(t.Context(), "library/big", d)

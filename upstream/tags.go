@@ -24,7 +24,7 @@ func (c *Client) Tags(ctx context.Context, repo string, query url.Values) (*TagL
 		return nil, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxManifestSize))
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxManifestSize))
 	if err != nil {
 		return nil, unreachable(err)
 	}

@@ -36,7 +36,7 @@ func TestTokenReusedWithinItsScope(t *testing.T) {
 		t.Errorf("token requests %+v, want one for library/alpine's pull scope", reqs)
 	}
 
-	other := hub.AddImage("library/other", "latest", newImage(t))
+	other := hub.AddImage("library/other", "latest", upstreamtest.SmallImage(t))
 	fetchManifest(t, c, "library/other", other)
 	if got := hub.Counts(); got.Tokens != 2 || got.Pings != 1 {
 		t.Errorf("a second repository needs its own token and no second ping: %+v", got)
@@ -46,12 +46,7 @@ func TestTokenReusedWithinItsScope(t *testing.T) {
 // A token the registry no longer accepts (expired early, revoked) is
 // renewed with exactly one token request, and the request still succeeds.
 func TestRejectedTokenRenewedOnce(t *testing.T) {
-	hub := upstreamtest.New(t, upstreamtest.Options{})
-	alpine := seedAlpine(t, hub)
-	c := hubClient(t, hub, Options{})
-	fetchManifest(t, c, "library/alpine", alpine)
-	hub.Reset()
-	hub.ExpireTokens()
+	hub, c, alpine := clientWithExpiredToken(t, Options{})
 	fetchManifest(t, c, "library/alpine", alpine)
 	if got := hub.Counts(); got.Tokens != 1 || got.Unauthorized != 1 || got.ManifestGets != 2 || got.Pings != 0 {
 		t.Errorf("renewing a rejected token: %+v; want 1 token, 1 401, 2 GETs, no ping", got)
@@ -66,12 +61,7 @@ func TestRejectedTokenRenewedOnce(t *testing.T) {
 // A token the client knows to be past its lifetime is renewed before it is
 // sent, so the registry never sees it: one token request, no 401.
 func TestExpiredTokenRenewedBeforeUse(t *testing.T) {
-	hub := upstreamtest.New(t, upstreamtest.Options{})
-	alpine := seedAlpine(t, hub)
-	c := hubClient(t, hub, Options{})
-	fetchManifest(t, c, "library/alpine", alpine)
-	hub.Reset()
-	hub.ExpireTokens()
+	hub, c, alpine := clientWithExpiredToken(t, Options{})
 	pastRenewal(c)
 	fetchManifest(t, c, "library/alpine", alpine)
 	if got := hub.Counts(); got.Tokens != 1 || got.Unauthorized != 0 || got.ManifestGets != 1 {
@@ -133,13 +123,8 @@ func TestTokenRequestRetried(t *testing.T) {
 // rejected, so they really are refreshing at the same time.
 func TestConcurrentRefreshesMakeOneTokenRequest(t *testing.T) {
 	const n = 8
-	hub := upstreamtest.New(t, upstreamtest.Options{})
-	alpine := seedAlpine(t, hub)
 	obs := newObserved()
-	c := hubClient(t, hub, Options{Observer: obs})
-	fetchManifest(t, c, "library/alpine", alpine)
-	hub.Reset()
-	hub.ExpireTokens()
+	hub, c, alpine := clientWithExpiredToken(t, Options{Observer: obs})
 	holdTokenFetch(c, obs.reached("manifest_get", http.StatusUnauthorized, n))
 
 	errs := manifestsAtOnce(t, c, n, alpine)
@@ -200,4 +185,17 @@ func manifestsAtOnce(t *testing.T, c *Client, n int, want v1.Hash) []error {
 	}
 	wg.Wait()
 	return errs
+}
+
+// clientWithExpiredToken is a client that pulled library/alpine once and
+// holds a token the hub has since expired; the hub's counts start at zero.
+func clientWithExpiredToken(t *testing.T, o Options) (*upstreamtest.Hub, *Client, v1.Hash) {
+	t.Helper()
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	alpine := seedAlpine(t, hub)
+	c := hubClient(t, hub, o)
+	fetchManifest(t, c, "library/alpine", alpine)
+	hub.Reset()
+	hub.ExpireTokens()
+	return hub, c, alpine
 }

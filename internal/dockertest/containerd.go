@@ -31,7 +31,7 @@ func StartContainerd(start Starter, c Containerd, timeout time.Duration) (*proct
 	if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("make containerd dir: %w", err)
 	}
-	if err := os.WriteFile(cfg, ContainerdConfig(c.Dir, c.Address), 0o644); err != nil {
+	if err := os.WriteFile(cfg, containerdConfig(c.Dir, c.Address), 0o644); err != nil {
 		return nil, fmt.Errorf("write containerd config: %w", err)
 	}
 	// --config keeps the host's /etc/containerd/config.toml out.
@@ -42,10 +42,10 @@ func StartContainerd(start Starter, c Containerd, timeout time.Duration) (*proct
 	return p, p.WaitReady(timeout, func() error { return proctest.UnixSocketAccepts(c.Address) })
 }
 
-// ContainerdConfig renders a config that keeps state, sockets and the opt
+// containerdConfig renders a config that keeps state, sockets and the opt
 // directory under dir. The CRI plugin is disabled: it needs CNI and is not
 // used by dockerd or ctr.
-func ContainerdConfig(dir, address string) []byte {
+func containerdConfig(dir, address string) []byte {
 	return fmt.Appendf(nil, `version = 2
 root = %q
 state = %q

@@ -39,7 +39,7 @@ const dockerdProbeTimeout = 5 * time.Second
 // caller can stop it and read its log even after an error.
 func StartDockerd(start Starter, d Dockerd, timeout time.Duration) (*proctest.Proc, error) {
 	cfg := filepath.Join(d.Dir, "daemon.json")
-	if err := os.WriteFile(cfg, DaemonConfig(d.MirrorURL, filepath.Join(d.Dir, "key.json")), 0o644); err != nil {
+	if err := os.WriteFile(cfg, daemonConfig(d.MirrorURL, filepath.Join(d.Dir, "key.json")), 0o644); err != nil {
 		return nil, fmt.Errorf("write daemon.json: %w", err)
 	}
 	p, err := start(d.Name, d.Env, "dockerd", d.args(cfg)...)
@@ -64,9 +64,9 @@ func (d Dockerd) args(cfg string) []string {
 	}
 }
 
-// DaemonConfig is daemon.json. 127.0.0.0/8 is insecure by default, so a
+// daemonConfig is daemon.json. 127.0.0.0/8 is insecure by default, so a
 // plain-http mirror on 127.0.0.1 needs no insecure-registries entry.
-func DaemonConfig(mirrorURL, keyPath string) []byte {
+func daemonConfig(mirrorURL, keyPath string) []byte {
 	b, err := json.MarshalIndent(map[string]any{
 		"registry-mirrors": []string{mirrorURL},
 		// dockerd 20.10 otherwise writes its identity key to

@@ -38,12 +38,3 @@ func NewBystander(tb testing.TB) *Bystander {
 
 // Connections counts the connections it has accepted.
 func (b *Bystander) Connections() int64 { return b.dials.Load() }
-
-// ByRepo indexes seeded images by repository.
-func ByRepo(seeded []Seeded) map[string]Seeded {
-	out := make(map[string]Seeded, len(seeded))
-	for _, s := range seeded {
-		out[s.Repo] = s
-	}
-	return out
-}
