@@ -19,6 +19,7 @@ const (
 	EndpointBlob                     // GET/HEAD /v2/<repo>/blobs/<digest> on the registry
 	EndpointCDN                      // any request to the CDN
 	EndpointTags                     // GET /v2/<repo>/tags/list
+	EndpointReferrers                // GET /v2/<repo>/referrers/<digest>
 )
 
 // faults holds the pending, one-shot misbehaviours tests have armed.
