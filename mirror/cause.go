@@ -79,3 +79,9 @@ func (c cause) fillReason() string {
 func (c cause) servesStale() bool {
 	return c == causeRateLimited || c == causeUnavailable
 }
+
+// lacksReferrersAPI says upstream has no referrers endpoint, which is not
+// an answer about the subject: the mirror then reads the tag schema.
+func lacksReferrersAPI(err error) bool {
+	return errors.Is(err, upstream.ErrNoReferrersAPI)
+}
