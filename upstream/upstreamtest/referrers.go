@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-		"slices"
+	"slices"
 	"strconv"
 	"strings"
 
