@@ -12,14 +12,7 @@ import (
 // last asked. The index itself is content like any manifest (ReadAll).
 func (s *Store) Referrers(upstream, repo string, subject v1.Hash) (Tag, error) {
 	var t Tag
-	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(subjectKey(upstream, repo, subject))
-		if err != nil {
-			return err
-		}
-		return item.Value(func(v []byte) error { return json.Unmarshal(v, &t) })
-	})
-	return t, notFound(err)
+	return t, s.readJSON(subjectKey(upstream, repo, subject), &t)
 }
 
 // SetReferrers records the referrers index of subject. Like a tag, it
