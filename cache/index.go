@@ -19,7 +19,8 @@ type Tag struct {
 // Tag returns the digest a tag of upstream/repo pointed at when last fetched.
 func (s *Store) Tag(upstream, repo, tag string) (Tag, error) {
 	var t Tag
-	return t, s.readJSON(tagKey(upstream, repo, tag), &t)
+	err := s.readJSON(tagKey(upstream, repo, tag), &t)
+	return t, err
 }
 
 // readJSON decodes the JSON value under key into v; ErrNotFound if absent.

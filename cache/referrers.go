@@ -12,7 +12,8 @@ import (
 // last asked. The index itself is content like any manifest (ReadAll).
 func (s *Store) Referrers(upstream, repo string, subject v1.Hash) (Tag, error) {
 	var t Tag
-	return t, s.readJSON(subjectKey(upstream, repo, subject), &t)
+	err := s.readJSON(subjectKey(upstream, repo, subject), &t)
+	return t, err
 }
 
 // SetReferrers records the referrers index of subject. Like a tag, it
