@@ -6,6 +6,7 @@ import "sync/atomic"
 // than itself, so a mirror is tested against each way of paging.
 type paging struct {
 	opaqueTags    atomic.Bool
+	tagPage       atomic.Int64
 	noReferrers   atomic.Bool
 	referrersPage atomic.Int64
 }
@@ -26,3 +27,9 @@ func (h *Hub) SetReferrersAPI(on bool) { h.paging.noReferrers.Store(!on) }
 // and link to the rest with rel="next", as the spec allows a registry to;
 // 0 (the default) answers in one page.
 func (h *Hub) SetReferrersPageSize(n int) { h.paging.referrersPage.Store(int64(n)) }
+
+// SetDefaultTagPage makes a tag list asked for without n list at most n
+// tags and link to the rest, as registries that cap their pages do (ECR,
+// Harbor, ghcr.io's large repositories); 0 (the default) lists every tag,
+// as distribution does.
+func (h *Hub) SetDefaultTagPage(n int) { h.paging.tagPage.Store(int64(n)) }

@@ -36,3 +36,18 @@ func TestOpaqueTagPaging(t *testing.T) {
 		t.Errorf("with last= %s", r.body)
 	}
 }
+
+// A capped registry pages a list asked for without n.
+func TestDefaultTagPage(t *testing.T) {
+	h := New(t, Options{})
+	d := h.AddImage("someuser/app", "", SmallImage(t))
+	for _, tag := range []string{"a", "b", "c"} {
+		h.Tag("someuser/app", tag, d)
+	}
+	h.SetDefaultTagPage(2)
+	r := do(t, http.MethodGet, h.URL+"/v2/someuser/app/tags/list", bearer(token(t, h, "someuser/app", "", "")))
+	var tl tagList
+	if json.Unmarshal(r.body, &tl) != nil || !slices.Equal(tl.Tags, []string{"a", "b"}) || r.header.Get("Link") != `</v2/someuser/app/tags/list?last=b&n=2>; rel="next"` {
+		t.Errorf("capped page %s, Link %q", r.body, r.header.Get("Link"))
+	}
+}

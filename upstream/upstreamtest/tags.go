@@ -25,6 +25,9 @@ func (h *Hub) serveTags(w http.ResponseWriter, r *http.Request, rt route) {
 	if opaque {
 		q.Set("last", fromPageToken(q.Get("next_page")))
 	}
+	if n := h.paging.tagPage.Load(); n > 0 && !q.Has("n") {
+		q.Set("n", strconv.FormatInt(n, 10))
+	}
 	tags, more, err := page(h.store.tags(rt.repo), q)
 	if err != nil {
 		h.writeError(w, errPagination)
