@@ -3,6 +3,7 @@ package mirror_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -170,5 +171,27 @@ func TestTagListStaleOnRateLimitNotOnNotFound(t *testing.T) {
 	resp, body = get(t, "GET", m+"/v2/nobody/nothing/tags/list")
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("missing repository: %d %s", resp.StatusCode, body)
+	}
+}
+
+// An upstream that breaks off a tag list mid-body must not leave the
+// client holding a shorter list that reads as complete: the mirror breaks
+// the client's response too.
+func TestTagListCutUpstreamBreaksTheClientResponse(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	d := hub.AddImage("someuser/many", "", upstreamtest.SmallImage(t))
+	for i := range 2000 {
+		hub.Tag("someuser/many", fmt.Sprintf("tag-%04d", i), d)
+	}
+	m := startMirror(t, hub, setup{})
+	hub.CutNextTagList(10 << 10)
+	resp, err := http.Get(m + "/v2/someuser/many/tags/list")
+	if err != nil {
+		return // refused before any header: also not a list
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil {
+		t.Errorf("a cut upstream list reached the client as a complete %d-byte body (status %d)", len(body), resp.StatusCode)
 	}
 }

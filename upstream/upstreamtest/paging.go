@@ -7,6 +7,7 @@ import "sync/atomic"
 type paging struct {
 	opaqueTags    atomic.Bool
 	tagPage       atomic.Int64
+	cutTags       atomic.Int64 // +1: 0 means off
 	noReferrers   atomic.Bool
 	referrersPage atomic.Int64
 }
@@ -33,3 +34,8 @@ func (h *Hub) SetReferrersPageSize(n int) { h.paging.referrersPage.Store(int64(n
 // Harbor, ghcr.io's large repositories); 0 (the default) lists every tag,
 // as distribution does.
 func (h *Hub) SetDefaultTagPage(n int) { h.paging.tagPage.Store(int64(n)) }
+
+// CutNextTagList makes the next tag list send only its first k bytes of
+// body (under the full Content-Length) and then drop the connection, as an
+// upstream failing mid-answer does.
+func (h *Hub) CutNextTagList(k int64) { h.paging.cutTags.Store(k + 1) }

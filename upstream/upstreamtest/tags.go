@@ -2,6 +2,7 @@ package upstreamtest
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -40,7 +41,24 @@ func (h *Hub) serveTags(w http.ResponseWriter, r *http.Request, rt route) {
 		}
 		w.Header().Set("Link", fmt.Sprintf(`</v2/%s/tags/list?%s>; rel="next"`, rt.repo, next.Encode()))
 	}
+	if k := h.paging.cutTags.Swap(0) - 1; k >= 0 {
+		writeCut(w, tagList{Name: rt.repo, Tags: tags}, k)
+		return
+	}
 	writeJSON(w, http.StatusOK, tagList{Name: rt.repo, Tags: tags})
+}
+
+// writeCut sends the first k bytes of v's JSON under a Content-Length for
+// all of it, then breaks the connection.
+func writeCut(w http.ResponseWriter, v any, k int64) {
+	b, err := json.Marshal(v)
+	must(err, "CutNextTagList")
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Length", itoa(int64(len(b))))
+	w.WriteHeader(http.StatusOK)
+	w.Write(b[:min(k, int64(len(b)))])
+	w.(http.Flusher).Flush()
+	panic(http.ErrAbortHandler)
 }
 
 // pageToken hides the last tag of a page the way Quay's next_page does:
