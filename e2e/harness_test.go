@@ -14,8 +14,8 @@ import (
 func TestMain(m *testing.M) {
 	os.Setenv("PATH", dockertest.WithSbin(os.Getenv("PATH")))
 	code := m.Run()
-	removeHubmirrorBuild()
-	removeOrasBuild()
+	hubmirrorBuild.remove()
+	orasBuild.remove()
 	os.Exit(code)
 }
 

@@ -8,13 +8,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-
 	"github.com/hubmirror/hubmirror/internal/proctest"
+	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
 )
 
 // orasModule is the oras CLI the tests install: pinned, so a new release
@@ -22,42 +20,28 @@ import (
 const orasModule = "oras.land/oras/cmd/oras@v1.3.6"
 
 // orasBuild is the one install shared by every test in this binary.
-var orasBuild struct {
-	once sync.Once
-	dir  string // removed by TestMain
-	bin  string
-	err  error
-}
+var orasBuild builtOnce
 
 // orasBin installs oras once per test binary with `go install`, which
 // needs the Go module proxy (CI has it; nothing else is fetched).
 func orasBin(t *testing.T) string {
 	t.Helper()
-	orasBuild.once.Do(func() {
-		orasBuild.dir, orasBuild.err = os.MkdirTemp("", "e2e-oras-bin-")
-		if orasBuild.err != nil {
-			return
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", "install", orasModule)
-		cmd.Env = append(os.Environ(), "GOBIN="+orasBuild.dir)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			orasBuild.err = fmt.Errorf("go install %s: %w\n%s", orasModule, err, out)
-			return
-		}
-		orasBuild.bin = filepath.Join(orasBuild.dir, "oras")
-	})
-	if orasBuild.err != nil {
-		unavailable(t, "%v", orasBuild.err)
+	bin, err := orasBuild.get(goInstallOras)
+	if err != nil {
+		unavailable(t, "%v", err)
 	}
-	return orasBuild.bin
+	return bin
 }
 
-func removeOrasBuild() {
-	if orasBuild.dir != "" {
-		_ = os.RemoveAll(orasBuild.dir)
+func goInstallOras(dir string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "install", orasModule)
+	cmd.Env = append(os.Environ(), "GOBIN="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go install %s: %w\n%s", orasModule, err, out)
 	}
+	return filepath.Join(dir, "oras"), nil
 }
 
 // orasDiscover runs `oras discover` on ref and returns the digests of the
@@ -89,15 +73,6 @@ func orasDiscover(t *testing.T, ref string, args ...string) []string {
 	return got
 }
 
-func sortedDigests(ds ...v1.Hash) []string {
-	out := []string{}
-	for _, d := range ds {
-		out = append(out, d.String())
-	}
-	slices.Sort(out)
-	return out
-}
-
 // `oras discover` through the mirror lists a ghcr.io image's signature and
 // SBOM (named by path prefix), filters by artifact type, and keeps working
 // once ghcr.io is unreachable. cosign is neither packaged for the CI's
@@ -110,18 +85,18 @@ func TestOrasDiscoverThroughMirror(t *testing.T) {
 	mirror := hostOf(startHubmirror(t, "--config", regs.config))
 	ref := mirror + "/ghcr.io/owner/tool:1.0"
 
-	if got := orasDiscover(t, ref); !slices.Equal(got, sortedDigests(sig, sbom)) {
-		t.Errorf("oras discover %s: %v, want %v", ref, got, sortedDigests(sig, sbom))
+	if got := orasDiscover(t, ref); !slices.Equal(got, upstreamtest.SortedDigests(sig, sbom)) {
+		t.Errorf("oras discover %s: %v, want %v", ref, got, upstreamtest.SortedDigests(sig, sbom))
 	}
-	if got := orasDiscover(t, ref, "--artifact-type", "application/spdx+json"); !slices.Equal(got, sortedDigests(sbom)) {
-		t.Errorf("filtered: %v, want %v", got, sortedDigests(sbom))
+	if got := orasDiscover(t, ref, "--artifact-type", "application/spdx+json"); !slices.Equal(got, upstreamtest.SortedDigests(sbom)) {
+		t.Errorf("filtered: %v, want %v", got, upstreamtest.SortedDigests(sbom))
 	}
 	if c := regs.hub.Counts(); repoRequests(c) != 0 {
 		t.Errorf("Docker Hub asked for ghcr.io's referrers: %+v", c)
 	}
 	regs.ghcr.SetOffline(true)
-	if got := orasDiscover(t, ref); !slices.Equal(got, sortedDigests(sig, sbom)) {
-		t.Errorf("ghcr.io offline: %v, want %v", got, sortedDigests(sig, sbom))
+	if got := orasDiscover(t, ref); !slices.Equal(got, upstreamtest.SortedDigests(sig, sbom)) {
+		t.Errorf("ghcr.io offline: %v, want %v", got, upstreamtest.SortedDigests(sig, sbom))
 	}
 }
 
@@ -134,8 +109,8 @@ func TestOrasDiscoverWhenUpstreamLacksReferrersAPI(t *testing.T) {
 	sig := regs.hub.AddReferrer("library/alpine", regs.alpine.manifest, "application/vnd.dev.cosign.artifact.sig.v1+json")
 	regs.hub.PushReferrersTag("library/alpine", regs.alpine.manifest)
 	mirror := hostOf(startHubmirror(t, "--config", regs.config))
-	if got := orasDiscover(t, mirror+"/library/alpine:latest"); !slices.Equal(got, sortedDigests(sig)) {
-		t.Errorf("oras discover: %v, want %v", got, sortedDigests(sig))
+	if got := orasDiscover(t, mirror+"/library/alpine:latest"); !slices.Equal(got, upstreamtest.SortedDigests(sig)) {
+		t.Errorf("oras discover: %v, want %v", got, upstreamtest.SortedDigests(sig))
 	}
 }
 

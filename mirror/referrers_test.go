@@ -40,15 +40,6 @@ func referrersOf(t *testing.T, url string) ([]string, http.Header) {
 	return out, resp.Header
 }
 
-func sorted(ds ...v1.Hash) []string {
-	out := []string{}
-	for _, d := range ds {
-		out = append(out, d.String())
-	}
-	slices.Sort(out)
-	return out
-}
-
 // The referrers of a signed image come through the mirror, filtered on
 // request, cached by subject for the tag TTL (one upstream request for
 // many clients), refreshed after it, and served stale when upstream is
@@ -62,12 +53,12 @@ func TestReferrersThroughMirror(t *testing.T) {
 	m := startMirror(t, hub, setup{clock: clk, ttl: ttl})
 	u := m + "/v2/alpine/referrers/" + alpine.Digest.String()
 
-	if got, h := referrersOf(t, u); !slices.Equal(got, sorted(sbom, sig)) || h.Get("OCI-Filters-Applied") != "" {
-		t.Errorf("referrers %v (filters %q), want %v", got, h.Get("OCI-Filters-Applied"), sorted(sbom, sig))
+	if got, h := referrersOf(t, u); !slices.Equal(got, upstreamtest.SortedDigests(sbom, sig)) || h.Get("OCI-Filters-Applied") != "" {
+		t.Errorf("referrers %v (filters %q), want %v", got, h.Get("OCI-Filters-Applied"), upstreamtest.SortedDigests(sbom, sig))
 	}
 	got, h := referrersOf(t, u+"?artifactType="+url.QueryEscape(sigType))
-	if !slices.Equal(got, sorted(sig)) || h.Get("OCI-Filters-Applied") != "artifactType" {
-		t.Errorf("filtered %v (filters %q), want %v", got, h.Get("OCI-Filters-Applied"), sorted(sig))
+	if !slices.Equal(got, upstreamtest.SortedDigests(sig)) || h.Get("OCI-Filters-Applied") != "artifactType" {
+		t.Errorf("filtered %v (filters %q), want %v", got, h.Get("OCI-Filters-Applied"), upstreamtest.SortedDigests(sig))
 	}
 	for range 8 {
 		referrersOf(t, u)
@@ -78,7 +69,7 @@ func TestReferrersThroughMirror(t *testing.T) {
 
 	later := hub.AddReferrer("library/alpine", alpine.Digest, sbomType)
 	clk.advance(ttl + 1)
-	if got, _ := referrersOf(t, u); !slices.Equal(got, sorted(sbom, sig, later)) {
+	if got, _ := referrersOf(t, u); !slices.Equal(got, upstreamtest.SortedDigests(sbom, sig, later)) {
 		t.Errorf("after the TTL %v, want the new referrer too", got)
 	}
 	if n := hub.Counts().Referrers; n != 2 {
@@ -88,7 +79,7 @@ func TestReferrersThroughMirror(t *testing.T) {
 	hub.SetOffline(true)
 	clk.advance(ttl + 1)
 	got, h = referrersOf(t, u+"?artifactType="+url.QueryEscape(sbomType))
-	if !slices.Equal(got, sorted(sbom, later)) || h.Get("Warning") != `110 - "stale"` {
+	if !slices.Equal(got, upstreamtest.SortedDigests(sbom, later)) || h.Get("Warning") != `110 - "stale"` {
 		t.Errorf("offline: %v, Warning %q", got, h.Get("Warning"))
 	}
 }
@@ -106,8 +97,8 @@ func TestReferrersOfOtherRegistries(t *testing.T) {
 		"/v2/owner/tool/referrers/" + tool.String() + "?ns=ghcr.io",
 		"/v2/ghcr.io/owner/tool/referrers/" + tool.String() + "?ns=ghcr.io",
 	} {
-		if got, _ := referrersOf(t, m+path); !slices.Equal(got, sorted(sig)) {
-			t.Errorf("%s: %v, want %v", path, got, sorted(sig))
+		if got, _ := referrersOf(t, m+path); !slices.Equal(got, upstreamtest.SortedDigests(sig)) {
+			t.Errorf("%s: %v, want %v", path, got, upstreamtest.SortedDigests(sig))
 		}
 	}
 	if c := hub.Counts(); c != (upstreamtest.Counts{}) {
@@ -128,11 +119,11 @@ func TestReferrersFallBackToTagSchema(t *testing.T) {
 	hub.PushReferrersTag("library/alpine", alpine.Digest)
 	m := startMirror(t, hub, setup{})
 
-	if got, _ := referrersOf(t, m+"/v2/alpine/referrers/"+alpine.Digest.String()); !slices.Equal(got, sorted(sbom, sig)) {
-		t.Errorf("via the tag schema %v, want %v", got, sorted(sbom, sig))
+	if got, _ := referrersOf(t, m+"/v2/alpine/referrers/"+alpine.Digest.String()); !slices.Equal(got, upstreamtest.SortedDigests(sbom, sig)) {
+		t.Errorf("via the tag schema %v, want %v", got, upstreamtest.SortedDigests(sbom, sig))
 	}
 	got, h := referrersOf(t, m+"/v2/alpine/referrers/"+alpine.Digest.String()+"?artifactType="+url.QueryEscape(sbomType))
-	if !slices.Equal(got, sorted(sbom)) || h.Get("OCI-Filters-Applied") != "artifactType" {
+	if !slices.Equal(got, upstreamtest.SortedDigests(sbom)) || h.Get("OCI-Filters-Applied") != "artifactType" {
 		t.Errorf("filtered via the tag schema %v (filters %q)", got, h.Get("OCI-Filters-Applied"))
 	}
 	if got, _ := referrersOf(t, m+"/v2/someuser/app/referrers/"+app.Digest.String()); len(got) != 0 {
@@ -150,7 +141,7 @@ func TestReferrersFallBackToTagSchema(t *testing.T) {
 func TestReferrersPagedUpstreamJoined(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
 	alpine := hub.MustSeedStandard(t)["library/alpine"]
-	want := sorted(hub.AddReferrer("library/alpine", alpine.Digest, sbomType),
+	want := upstreamtest.SortedDigests(hub.AddReferrer("library/alpine", alpine.Digest, sbomType),
 		hub.AddReferrer("library/alpine", alpine.Digest, sigType),
 		hub.AddReferrer("library/alpine", alpine.Digest, sigType))
 	hub.SetReferrersPageSize(2)

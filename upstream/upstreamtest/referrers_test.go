@@ -26,8 +26,8 @@ func TestReferrersAPI(t *testing.T) {
 
 	r := do(t, http.MethodGet, base, auth)
 	idx := decodeIndex(t, r)
-	if got := digests(idx); !slices.Equal(got, sortedDigests(sbom, sig)) || r.header.Get("OCI-Filters-Applied") != "" {
-		t.Fatalf("referrers %v (filters %q), want %v", got, r.header.Get("OCI-Filters-Applied"), sortedDigests(sbom, sig))
+	if got := digests(idx); !slices.Equal(got, SortedDigests(sbom, sig)) || r.header.Get("OCI-Filters-Applied") != "" {
+		t.Fatalf("referrers %v (filters %q), want %v", got, r.header.Get("OCI-Filters-Applied"), SortedDigests(sbom, sig))
 	}
 	for _, d := range idx.Manifests {
 		if d.ArtifactType == "" || d.Annotations["org.opencontainers.image.created"] == "" || d.Size == 0 {
@@ -51,7 +51,7 @@ func TestReferrersAPI(t *testing.T) {
 func TestReferrersPagedAndOff(t *testing.T) {
 	h := New(t, Options{})
 	subject := h.AddImage("someuser/app", "v1", SmallImage(t))
-	want := sortedDigests(h.AddReferrer("someuser/app", subject, sbomType), h.AddReferrer("someuser/app", subject, sigType), h.AddReferrer("someuser/app", subject, sigType))
+	want := SortedDigests(h.AddReferrer("someuser/app", subject, sbomType), h.AddReferrer("someuser/app", subject, sigType), h.AddReferrer("someuser/app", subject, sigType))
 	auth := bearer(token(t, h, "someuser/app", "", ""))
 	h.SetReferrersPageSize(2)
 	var got []string
@@ -97,14 +97,5 @@ func digests(idx v1.IndexManifest) []string {
 	for _, d := range idx.Manifests {
 		out = append(out, d.Digest.String())
 	}
-	return out
-}
-
-func sortedDigests(ds ...v1.Hash) []string {
-	out := []string{}
-	for _, d := range ds {
-		out = append(out, d.String())
-	}
-	slices.Sort(out)
 	return out
 }
