@@ -108,6 +108,7 @@ func TestBigTagListIsValidJSON(t *testing.T) {
 	if err := json.Unmarshal(body, &p); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("%d, %d bytes: %v", resp.StatusCode, len(body), err)
 	}
+	t.Logf("%d tags, %d bytes, %d upstream tag list requests", len(p.Tags), len(body), hub.Counts().TagLists)
 	if len(p.Tags) != n || len(body) < 4<<20 {
 		t.Errorf("%d tags in %d bytes, want %d tags in over 4 MiB", len(p.Tags), len(body), n)
 	}
