@@ -1,6 +1,6 @@
 # The two set-up commands of the README: `make run` and `make test`.
 GO ?= go
-# How long `make test` fuzzes each parser: a smoke run that keeps the four
+# How long `make test` fuzzes each parser: a smoke run that keeps the
 # targets under ~30 s once built. `make test FUZZTIME=10m` digs deeper.
 FUZZTIME ?= 3s
 
