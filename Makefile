@@ -1,6 +1,6 @@
 # The two set-up commands of the README: `make run` and `make test`.
 GO ?= go
-# How long `make test` fuzzes each parser: a smoke run that keeps the four
+# How long `make test` fuzzes each parser: a smoke run that keeps the
 # targets under ~30 s once built. `make test FUZZTIME=10m` digs deeper.
 FUZZTIME ?= 3s
 
@@ -18,6 +18,7 @@ test:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseReference$$' -fuzztime $(FUZZTIME) ./mirror
 	$(GO) test -run '^$$' -fuzz '^FuzzAcceptedTypes$$' -fuzztime $(FUZZTIME) ./mirror
 	$(GO) test -run '^$$' -fuzz '^FuzzParseChallenge$$' -fuzztime $(FUZZTIME) ./upstream
+	$(GO) test -run '^$$' -fuzz '^FuzzNextLink$$' -fuzztime $(FUZZTIME) ./upstream
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./mirror ./upstream ./cache
 
 build:

@@ -19,14 +19,20 @@ type Tag struct {
 // Tag returns the digest a tag of upstream/repo pointed at when last fetched.
 func (s *Store) Tag(upstream, repo, tag string) (Tag, error) {
 	var t Tag
+	err := s.readJSON(tagKey(upstream, repo, tag), &t)
+	return t, err
+}
+
+// readJSON decodes the JSON value under key into v; ErrNotFound if absent.
+func (s *Store) readJSON(key []byte, v any) error {
 	err := s.db.View(func(txn *badger.Txn) error {
-		item, err := txn.Get(tagKey(upstream, repo, tag))
+		item, err := txn.Get(key)
 		if err != nil {
 			return err
 		}
-		return item.Value(func(v []byte) error { return json.Unmarshal(v, &t) })
+		return item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
 	})
-	return t, notFound(err)
+	return notFound(err)
 }
 
 // SetTag records what a tag resolved to, and that its repository has a

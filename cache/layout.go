@@ -31,6 +31,9 @@ import (
 //	                                          fetched at)
 //	r/<upstream>/<repo>                       empty; the repository has a
 //	                                          cached tag (for /v2/_catalog)
+//	s/<upstream>/<repo>@<subject digest>      JSON Tag: the cached referrers
+//	                                          index of that subject, and when
+//	                                          upstream was asked
 //
 // Every c/ record has exactly one a/ key, written and deleted in the same
 // transaction; an a/ key whose record disagrees is stale and is dropped when
@@ -52,6 +55,7 @@ const (
 	accessPrefix  = "a/"
 	tagPrefix     = "t/"
 	repoPrefix    = "r/"
+	subjectPrefix = "s/"
 )
 
 // id is a sha256 digest in its raw form, the store's internal name for
@@ -117,6 +121,10 @@ func idFromContentKey(k []byte) (id, bool) {
 
 func tagKey(upstream, repo, tag string) []byte {
 	return []byte(tagPrefix + upstream + "/" + repo + ":" + tag)
+}
+
+func subjectKey(upstream, repo string, subject v1.Hash) []byte {
+	return []byte(subjectPrefix + upstream + "/" + repo + "@" + subject.String())
 }
 
 func repoKey(upstream, repo string) []byte {

@@ -9,11 +9,13 @@ import (
 )
 
 // TestMain puts the sbin directories on PATH and removes the
-// once-per-binary hubmirror build, which outlives any single test's TempDir.
+// once-per-binary hubmirror build and oras install, which outlive any
+// single test's TempDir.
 func TestMain(m *testing.M) {
 	os.Setenv("PATH", dockertest.WithSbin(os.Getenv("PATH")))
 	code := m.Run()
-	removeHubmirrorBuild()
+	hubmirrorBuild.remove()
+	orasBuild.remove()
 	os.Exit(code)
 }
 

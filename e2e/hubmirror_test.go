@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,34 +29,22 @@ const (
 )
 
 // hubmirrorBuild is the one build shared by every test in this binary.
-var hubmirrorBuild struct {
-	once sync.Once
-	dir  string // removed by TestMain
-	bin  string
-	err  error
-}
+var hubmirrorBuild builtOnce
 
 // buildHubmirror compiles hubmirror once per test binary and returns the
 // executable's path. Under -race the binary is race-enabled too.
 func buildHubmirror(t *testing.T) string {
 	t.Helper()
-	hubmirrorBuild.once.Do(func() {
-		hubmirrorBuild.bin, hubmirrorBuild.err = goBuildHubmirror()
-	})
-	if hubmirrorBuild.err != nil {
-		t.Fatal(hubmirrorBuild.err)
+	bin, err := hubmirrorBuild.get(goBuildHubmirror)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return hubmirrorBuild.bin
+	return bin
 }
 
-// goBuildHubmirror runs `go build` in the repository root. The output lives
-// in its own temp dir because it must outlive the test that triggered it.
-func goBuildHubmirror() (string, error) {
-	dir, err := os.MkdirTemp("", "e2e-hubmirror-bin-")
-	if err != nil {
-		return "", err
-	}
-	hubmirrorBuild.dir = dir
+// goBuildHubmirror runs `go build` in the repository root, writing the
+// binary into dir.
+func goBuildHubmirror(dir string) (string, error) {
 	bin := filepath.Join(dir, "hubmirror")
 	args := []string{"build", "-o", bin}
 	if raceEnabled {
@@ -73,13 +59,6 @@ func goBuildHubmirror() (string, error) {
 		return "", fmt.Errorf("go %s: %w\n%s", strings.Join(args, " "), err, out)
 	}
 	return bin, nil
-}
-
-// removeHubmirrorBuild deletes the shared build, if there was one.
-func removeHubmirrorBuild() {
-	if hubmirrorBuild.dir != "" {
-		_ = os.RemoveAll(hubmirrorBuild.dir)
-	}
 }
 
 // hubmirror is a running hubmirror server.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -76,7 +77,9 @@ func (m *Mirror) count(r *http.Request, rec *recorder, took time.Duration) {
 	mt := m.opts.Metrics
 	mt.HTTPRequests.WithLabelValues(rec.route, r.Method, strconv.Itoa(rec.status)).Inc()
 	mt.HTTPDuration.WithLabelValues(rec.route).Observe(took.Seconds())
-	if rec.cache == "" {
+	// Tag lists and referrers note their cache outcome for the log line;
+	// the lookup counter keeps to the kinds metrics declares.
+	if rec.cache == "" || !slices.Contains(metrics.LookupKinds, rec.route) {
 		return
 	}
 	mt.CacheLookups.WithLabelValues(rec.route, rec.cache).Inc()

@@ -55,6 +55,10 @@ func (u *benchUpstream) Tags(context.Context, string, url.Values) (*upstream.Tag
 	return nil, errBenchUpstream
 }
 
+func (u *benchUpstream) Referrers(context.Context, string, v1.Hash) (*v1.IndexManifest, error) {
+	return nil, errBenchUpstream
+}
+
 func benchRegistries(b *testing.B, up Upstream) *registries {
 	b.Helper()
 	regs, err := newRegistries([]Registry{{Host: dockerHub, Upstream: up}, {Host: "ghcr.io", Upstream: up}})

@@ -24,7 +24,7 @@ const (
 	causeUnavailable              // upstream unreachable, failing (5xx) or too slow; or we are offline
 	causeUnexpected               // upstream answered a status that means nothing to a client
 	causeCorrupt                  // content did not match its digest or size
-	causeRefused                  // upstream pointed at a host we refuse, or sent a manifest too large
+	causeRefused                  // upstream pointed at a host we refuse, sent a manifest too large or an unreadable answer
 )
 
 func causeOf(err error) cause {
@@ -43,7 +43,8 @@ func causeOf(err error) cause {
 		return causeUnavailable
 	case errors.Is(err, upstream.ErrDigestMismatch), errors.Is(err, cache.ErrCorrupt):
 		return causeCorrupt
-	case errors.Is(err, upstream.ErrRefusedHost), errors.Is(err, upstream.ErrTooLarge):
+	case errors.Is(err, upstream.ErrRefusedHost), errors.Is(err, upstream.ErrTooLarge),
+		errors.Is(err, upstream.ErrMalformedReferrers):
 		return causeRefused
 	}
 	return causeLocal
@@ -77,4 +78,10 @@ func (c cause) fillReason() string {
 // known answer beats failing, rather than a definite "no".
 func (c cause) servesStale() bool {
 	return c == causeRateLimited || c == causeUnavailable
+}
+
+// lacksReferrersAPI says upstream has no referrers endpoint, which is not
+// an answer about the subject: the mirror then reads the tag schema.
+func lacksReferrersAPI(err error) bool {
+	return errors.Is(err, upstream.ErrNoReferrersAPI)
 }

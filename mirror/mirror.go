@@ -22,6 +22,7 @@ type Upstream interface {
 	Blob(ctx context.Context, repo string, d v1.Hash) (io.ReadCloser, int64, error)
 	BlobSize(ctx context.Context, repo string, d v1.Hash) (int64, error)
 	Tags(ctx context.Context, repo string, query url.Values) (*upstream.TagList, error)
+	Referrers(ctx context.Context, repo string, subject v1.Hash) (*v1.IndexManifest, error)
 }
 
 // Store is everything the mirror's parts need of the cache, each declared
@@ -31,6 +32,8 @@ type Store interface {
 	manifestStore
 	tagStore
 	catalogStore
+	tagLister
+	referrersStore
 }
 
 // The defaults of Options that leave these unset, and of the serve flags
@@ -148,6 +151,8 @@ func (m *Mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.serveTags(w, r, rt)
 	case routeCatalog:
 		m.serveCatalog(w, r)
+	case routeReferrers:
+		m.serveReferrers(w, r, rt)
 	}
 }
 

@@ -43,3 +43,7 @@ func (offline) BlobSize(context.Context, string, v1.Hash) (int64, error) { retur
 func (offline) Tags(context.Context, string, url.Values) (*upstream.TagList, error) {
 	return nil, errOffline
 }
+
+func (offline) Referrers(context.Context, string, v1.Hash) (*v1.IndexManifest, error) {
+	return nil, errOffline
+}

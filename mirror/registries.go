@@ -86,21 +86,34 @@ func newRegistries(list []Registry) (*registries, error) {
 // other clients put it in front of the name (mirror:5000/ghcr.io/owner/x),
 // and a plain name means the default (Docker Hub).
 func (rs *registries) pick(ns, name string) (*registry, string, error) {
+	first, rest, found := strings.Cut(name, "/")
 	if ns != "" {
+		// BuildKit told to use mirror.lan:5000/ghcr.io as ghcr.io's mirror
+		// sends both the prefix and ns=ghcr.io: the two name one registry,
+		// and the prefix is not part of the repository name.
+		if found && canonicalHost(first) == canonicalHost(ns) {
+			name = rest
+		}
 		return rs.lookup(ns, name)
 	}
-	first, rest, found := strings.Cut(name, "/")
 	if found && looksLikeHost(first) {
 		return rs.lookup(first, rest)
 	}
 	return rs.def, name, nil
 }
 
-func (rs *registries) lookup(host, name string) (*registry, string, error) {
+// canonicalHost is the name a registry is configured under: hosts are
+// case-insensitive, and Docker Hub answers to three names.
+func canonicalHost(host string) string {
 	host = strings.ToLower(host)
 	if host == "index.docker.io" || host == "registry-1.docker.io" {
-		host = dockerHub
+		return dockerHub
 	}
+	return host
+}
+
+func (rs *registries) lookup(host, name string) (*registry, string, error) {
+	host = canonicalHost(host)
 	if r, ok := rs.byHost[host]; ok {
 		return r, name, nil
 	}

@@ -18,10 +18,11 @@ const (
 	routeTags
 	routeUpload
 	routeCatalog
+	routeReferrers
 )
 
 // The manifest and blob routes name the kinds of cache lookup in metrics.
-var routeNames = [...]string{"unknown", "base", metrics.KindManifest, metrics.KindBlob, "tags", "upload", "catalog"}
+var routeNames = [...]string{"unknown", "base", metrics.KindManifest, metrics.KindBlob, "tags", "upload", "catalog", "referrers"}
 
 func (k routeKind) String() string { return routeNames[k] }
 
@@ -31,10 +32,10 @@ type route struct {
 	reg    *registry
 	repo   string // normalized, e.g. library/alpine
 	ref    reference
-	digest v1.Hash // for blobs
+	digest v1.Hash // for blobs, and the subject of referrers
 }
 
-// parseRoute reads /v2/[<registry>/]<name>/{manifests/<ref>,blobs/<digest>,tags/list}.
+// parseRoute reads /v2/[<registry>/]<name>/{manifests/<ref>,blobs/<digest>,tags/list,referrers/<digest>}.
 // The name may itself contain slashes, so the path is read from its end.
 // The escaped path is used, and any escape refused, so that "%2F" cannot
 // smuggle a separator past the grammar. ns is containerd's ?ns= parameter.
@@ -79,6 +80,9 @@ func routeFor(reg *registry, name, kind, last string) (route, error) {
 		rt.digest, err = parseDigest(last)
 	case kind == "tags" && last == "list":
 		rt.kind = routeTags
+	case kind == "referrers":
+		rt.kind = routeReferrers
+		rt.digest, err = parseDigest(last)
 	default:
 		return route{}, errNotFoundPath
 	}

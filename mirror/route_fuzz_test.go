@@ -35,6 +35,10 @@ func FuzzParseRoute(f *testing.F) {
 		{"/v2/Library/Alpine/manifests/latest", ""},
 		{"/v2/a__b--c.d/e/blobs/md5:0123456789abcdef0123456789abcdef", ""},
 		{"/v2/" + strings.Repeat("a", 250) + "/tags/list", ""},
+		{"/v2/library/alpine/referrers/sha256:" + hex, ""},
+		{"/v2/ghcr.io/owner/tool/referrers/sha256:" + hex, "ghcr.io"},
+		{"/v2/ghcr.io/owner/tool/manifests/1.0", "GHCR.io"},
+		{"/v2/index.docker.io/library/alpine/manifests/latest", "docker.io"},
 	} {
 		f.Add(seed[0], seed[1])
 	}
@@ -54,7 +58,7 @@ func FuzzParseRoute(f *testing.F) {
 			if !strings.Contains(escapedPath, "/blobs/uploads") {
 				t.Fatalf("%q read as an upload", escapedPath)
 			}
-		case routeManifest, routeBlob, routeTags:
+		case routeManifest, routeBlob, routeTags, routeReferrers:
 			checkRepoRoute(t, escapedPath, ns, rt, regs)
 		default:
 			t.Fatalf("%q: unknown route kind %d", escapedPath, rt.kind)
@@ -90,6 +94,11 @@ func checkRepoRoute(t *testing.T, escapedPath, ns string, rt route, regs *regist
 	case routeTags:
 		if !strings.HasSuffix(escapedPath, "/tags/list") {
 			t.Fatalf("%q read as a tag list", escapedPath)
+		}
+	case routeReferrers:
+		checkDigest(t, rt.digest)
+		if !strings.HasSuffix(escapedPath, "/referrers/"+rt.digest.String()) {
+			t.Fatalf("%q: subject %s is not the one asked for", escapedPath, rt.digest)
 		}
 	}
 }

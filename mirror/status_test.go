@@ -130,6 +130,7 @@ func TestLookupLabelsComeFromTheDeclaredSets(t *testing.T) {
 			get(t, "HEAD", f.url+"/v2/library/alpine/blobs/"+b.String())
 			get(t, "GET", f.url+"/v2/library/alpine/blobs/"+b.String())
 		}
+		get(t, "GET", f.url+"/v2/library/alpine/referrers/"+s.Digest.String()) // logged, not a lookup kind
 	}
 	lookups := len(metrics.LookupKinds) * len(metrics.LookupResults)
 	if n := testutil.CollectAndCount(f.met.CacheLookups); n != lookups {

@@ -7,7 +7,7 @@ import (
 
 // Observer is told of the client's traffic, for metrics. Kinds are a small
 // fixed set: ping, token, manifest_get, manifest_head, blob_get, blob_head,
-// tags. Code 0 means no answer arrived.
+// tags, referrers. Code 0 means no answer arrived.
 type Observer interface {
 	Request(kind string, code int)
 	Token()
@@ -33,6 +33,8 @@ func requestKind(req *http.Request) string {
 		return "blob_" + method
 	case strings.HasSuffix(p, "/tags/list"):
 		return "tags"
+	case strings.Contains(p, "/referrers/"):
+		return "referrers"
 	case strings.HasSuffix(p, "/v2/"):
 		return "ping"
 	}

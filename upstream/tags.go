@@ -7,13 +7,20 @@ import (
 	"net/url"
 )
 
-// TagList is one page of a repository's tags, as upstream sent it.
+// TagList is one page of a repository's tags, as upstream sends it.
 type TagList struct {
-	Body []byte
-	Link string // the next page, if any, in upstream's Link header
+	// Body is the page as it arrives, not read into memory: a popular
+	// repository's list runs to megabytes, and a bound would cut it into
+	// invalid JSON. The caller closes it.
+	Body io.ReadCloser
+	// Next is the query of the next page exactly as upstream put it in its
+	// Link header (n and last, or Quay's opaque next_page), for the caller
+	// to send back; nil on the last page.
+	Next url.Values
 }
 
-// Tags fetches one page of repo's tags; query carries the client's n and last.
+// Tags fetches one page of repo's tags; query carries the client's paging
+// parameters, upstream's own ones included.
 func (c *Client) Tags(ctx context.Context, repo string, query url.Values) (*TagList, error) {
 	path := "/v2/" + repo + "/tags/list"
 	resp, err := c.doQuery(ctx, http.MethodGet, repo, path, query, nil)
@@ -23,10 +30,9 @@ func (c *Client) Tags(ctx context.Context, repo string, query url.Values) (*TagL
 	if err := checkResponse(resp, http.StatusOK); err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxManifestSize))
-	if err != nil {
-		return nil, unreachable(err)
+	list := &TagList{Body: resp.Body}
+	if next, err := url.Parse(nextLink(resp.Header)); err == nil && next.RawQuery != "" {
+		list.Next = next.Query()
 	}
-	return &TagList{Body: body, Link: resp.Header.Get("Link")}, nil
+	return list, nil
 }

@@ -24,6 +24,8 @@ func Run(t *testing.T, open Opener) {
 		{"FillThroughPending", testFillThroughPending},
 		{"Tags", testTags},
 		{"Repositories", testRepositories},
+		{"RepoTags", testRepoTags},
+		{"Referrers", testReferrers},
 		{"LRUOrder", testLRUOrder},
 		{"CapAfterFillsLargerThanCap", testCap},
 		{"PinnedContentSurvives", testPinned},

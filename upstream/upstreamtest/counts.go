@@ -26,6 +26,7 @@ type Counts struct {
 	CDNAuthorized int64
 	CDNBytes      int64 // body bytes the CDN wrote
 	TagLists      int64
+	Referrers     int64 // GET /v2/<repo>/referrers/<digest>, answered or not
 	Unauthorized  int64 // 401s sent by the registry and the token endpoint
 }
 
@@ -41,6 +42,7 @@ type TokenRequest struct {
 type counters struct {
 	pings, tokens, manifestGets, manifestHeads, blobGets, blobHeads atomic.Int64
 	cdnGets, cdnAuthorized, cdnBytes, tagLists, unauthorized        atomic.Int64
+	referrers                                                       atomic.Int64
 
 	mu        sync.Mutex
 	perBlob   map[string]int64 // CDN GETs by digest hex
@@ -58,7 +60,7 @@ func (h *Hub) Counts() Counts {
 		BlobGets: c.blobGets.Load(), BlobHeads: c.blobHeads.Load(),
 		CDNGets: c.cdnGets.Load(), CDNAuthorized: c.cdnAuthorized.Load(),
 		CDNBytes: c.cdnBytes.Load(), TagLists: c.tagLists.Load(),
-		Unauthorized: c.unauthorized.Load(),
+		Unauthorized: c.unauthorized.Load(), Referrers: c.referrers.Load(),
 	}
 }
 
@@ -84,7 +86,7 @@ func (h *Hub) Reset() {
 	c := &h.count
 	for _, a := range []*atomic.Int64{&c.pings, &c.tokens, &c.manifestGets,
 		&c.manifestHeads, &c.blobGets, &c.blobHeads, &c.cdnGets,
-		&c.cdnAuthorized, &c.cdnBytes, &c.tagLists, &c.unauthorized} {
+		&c.cdnAuthorized, &c.cdnBytes, &c.tagLists, &c.unauthorized, &c.referrers} {
 		a.Store(0)
 	}
 	c.mu.Lock()
@@ -108,6 +110,8 @@ func (c *counters) repoRequest(kind Endpoint, method string) {
 		c.blobGets.Add(1)
 	case kind == EndpointTags:
 		c.tagLists.Add(1)
+	case kind == EndpointReferrers:
+		c.referrers.Add(1)
 	}
 }
 

@@ -13,12 +13,13 @@ type Endpoint int
 
 // The endpoints a mirror talks to.
 const (
-	EndpointPing     Endpoint = iota // GET /v2/
-	EndpointToken                    // the token service
-	EndpointManifest                 // GET/HEAD /v2/<repo>/manifests/<ref>
-	EndpointBlob                     // GET/HEAD /v2/<repo>/blobs/<digest> on the registry
-	EndpointCDN                      // any request to the CDN
-	EndpointTags                     // GET /v2/<repo>/tags/list
+	EndpointPing      Endpoint = iota // GET /v2/
+	EndpointToken                     // the token service
+	EndpointManifest                  // GET/HEAD /v2/<repo>/manifests/<ref>
+	EndpointBlob                      // GET/HEAD /v2/<repo>/blobs/<digest> on the registry
+	EndpointCDN                       // any request to the CDN
+	EndpointTags                      // GET /v2/<repo>/tags/list
+	EndpointReferrers                 // GET /v2/<repo>/referrers/<digest>
 )
 
 // faults holds the pending, one-shot misbehaviours tests have armed.

@@ -32,6 +32,8 @@ type Hub struct {
 	latency atomic.Int64 // time.Duration
 	// rateRemaining backs the ratelimit-remaining header.
 	rateRemaining atomic.Int64
+	// paging is how tag lists and referrers are paged (paging.go).
+	paging paging
 
 	servers   []*http.Server
 	done      chan struct{} // closed by Close: frees handlers held at a gate

@@ -65,6 +65,8 @@ func (h *Hub) serveRepo(w http.ResponseWriter, r *http.Request, rt route) {
 		h.serveBlob(w, r, rt)
 	case EndpointTags:
 		h.serveTags(w, r, rt)
+	case EndpointReferrers:
+		h.serveReferrers(w, r, rt)
 	}
 }
 
@@ -81,7 +83,7 @@ func parseRoute(path string) (route, bool) {
 	for _, k := range []struct {
 		sep  string
 		kind Endpoint
-	}{{"/manifests/", EndpointManifest}, {"/blobs/", EndpointBlob}} {
+	}{{"/manifests/", EndpointManifest}, {"/blobs/", EndpointBlob}, {"/referrers/", EndpointReferrers}} {
 		i := strings.LastIndex(rest, k.sep)
 		if i < 0 {
 			continue
