@@ -8,11 +8,10 @@ type HeadMode int32
 // Some registries and proxies do not answer a manifest HEAD the way
 // Docker Hub does; a mirror that revalidates with HEAD must cope.
 const (
-	HeadNormal    HeadMode = iota // as Hub: the headers of the GET, no body
-	HeadNotAllowed                // 405 UNSUPPORTED
-	HeadNoDigest                  // 200 without Docker-Content-Digest
+	HeadNormal     HeadMode = iota // as Hub: the headers of the GET, no body
+	HeadNotAllowed                 // 405 UNSUPPORTED
+	HeadNoDigest                   // 200 without Docker-Content-Digest
 )
-
 
 // SetHeadMode changes how manifest HEADs are answered from now on.
 func (h *Hub) SetHeadMode(m HeadMode) { h.headMode.Store(int32(m)) }
