@@ -42,10 +42,3 @@ func acceptedTypes(r *http.Request) []string {
 func acceptable(mt string, accept []string) bool {
 	return slices.Contains(accept, mt)
 }
-
-// acceptsIndex says whether the client can take a multi-platform index,
-// and so whether upstream's answer to it is the tag's full answer.
-func acceptsIndex(accept []string) bool {
-	return slices.Contains(accept, string(types.OCIImageIndex)) ||
-		slices.Contains(accept, string(types.DockerManifestList))
-}
