@@ -113,7 +113,6 @@ func (m *Mirror) manifestByTag(ctx context.Context, rt route, accept []string) (
 func (m *Mirror) revalidate(ctx context.Context, rt route, accept []string, e tagEntry, cached *manifest) (*manifest, error) {
 	desc, err := m.headTag(ctx, rt, accept, e)
 	if err == nil && desc.Digest == e.t.Digest {
-		e.t.FetchedAt = m.now().UTC()
 		return cached, m.storeTag(rt, e)
 	}
 	if err == nil || headUnusable(err) {
@@ -230,7 +229,7 @@ func (m *Mirror) remember(rt route, got *upstream.Manifest, accept []string) err
 	if rt.ref.isDigest() {
 		return nil
 	}
-	e := tagEntry{t: cache.Tag{Digest: got.Digest, MediaType: got.MediaType, FetchedAt: m.now().UTC()}}
+	e := tagEntry{t: cache.Tag{Digest: got.Digest, MediaType: got.MediaType}}
 	if !isMeaning(accept, got.MediaType) {
 		e.class = acceptClass(accept)
 	}

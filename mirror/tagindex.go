@@ -92,11 +92,16 @@ func (m *Mirror) rereadTag(rt route, e tagEntry) (cache.Tag, bool) {
 	return m.classes.get(classKey(rt, e.class))
 }
 
-// storeTag records t as e's kind of answer.
+// storeTag records e's answer as fetched (or confirmed) now. The meaning
+// is written to disk, so its time is wall-clock UTC; an answer kept in
+// memory keeps the clock's monotonic reading, which a clock jump cannot
+// move.
 func (m *Mirror) storeTag(rt route, e tagEntry) error {
 	if e.class == "" {
+		e.t.FetchedAt = m.now().UTC()
 		return m.opts.Store.SetTag(rt.reg.Host, rt.repo, rt.ref.tag, e.t)
 	}
+	e.t.FetchedAt = m.now()
 	m.classes.set(classKey(rt, e.class), e.t)
 	return nil
 }

@@ -151,6 +151,7 @@ func (c *Client) doQuery(ctx context.Context, method, repo, path string, query u
 
 func (c *Client) doOnce(ctx context.Context, method, repo string, u *url.URL, hdr http.Header) (*http.Response, error) {
 	scope := "repository:" + repo + ":pull"
+	start := time.Now()
 	auth, err := c.tokens.get(ctx, scope)
 	if err != nil {
 		return nil, err
@@ -160,7 +161,10 @@ func (c *Client) doOnce(ctx context.Context, method, repo string, u *url.URL, hd
 		return resp, err
 	}
 	ch, ok := parseChallenge(resp.Header)
-	if !ok {
+	if !ok || ch.params["error"] == "insufficient_scope" && c.tokens.issuedSince(scope, auth, start) {
+		// The realm was just asked for this scope and granted less, as
+		// Hub does for a missing or private repository: asking again
+		// would cost a token and a GET for the same answer.
 		return resp, nil
 	}
 	retry, err := c.answer(ctx, ch, scope, auth)
