@@ -79,6 +79,14 @@ func TestDockerV2OnlyClientIsCached(t *testing.T) {
 		t.Errorf("10 v2-only pulls made %d upstream GETs, want at most 1", c.ManifestGets)
 	}
 	clk.advance(ttl + time.Second)
+	hub.Reset()
+	if resp, d := pullAs(t, url, dockerManifest); resp.StatusCode != 200 || d != bb.Children[0].String() {
+		t.Errorf("after the TTL: %d %s", resp.StatusCode, d)
+	}
+	if c := hub.Counts(); c.ManifestGets != 0 || c.ManifestHeads != 1 {
+		t.Errorf("revalidating the v2 answer: %d GETs, %d HEADs; want 0 and 1", c.ManifestGets, c.ManifestHeads)
+	}
+	clk.advance(ttl + time.Second)
 	hub.SetOffline(true)
 	resp, d := pullAs(t, url, dockerManifest)
 	if resp.StatusCode != 200 || d != bb.Children[0].String() || resp.Header.Get("Warning") != `110 - "stale"` {
