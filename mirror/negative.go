@@ -78,9 +78,8 @@ func (n *negatives) remember(rt route, class string, err error) {
 		return
 	}
 	until := n.now().Add(n.ttl)
-	n.n++
 	if repoWide {
-		n.repos[repoKeyOf(rt)] = until
+		n.set(n.repos, repoKeyOf(rt), until)
 		n.count.NegativeCache.WithLabelValues(metrics.NegativeRepo, metrics.NegativeStored).Inc()
 		return
 	}
@@ -88,8 +87,16 @@ func (n *negatives) remember(rt route, class string, err error) {
 	if n.tags[k] == nil {
 		n.tags[k] = map[string]time.Time{}
 	}
-	n.tags[k][class] = until
+	n.set(n.tags[k], class, until)
 	n.count.NegativeCache.WithLabelValues(metrics.NegativeTag, metrics.NegativeStored).Inc()
+}
+
+// set writes one deadline, counting it if it is new; callers hold mu.
+func (n *negatives) set(m map[string]time.Time, k string, until time.Time) {
+	if _, ok := m[k]; !ok {
+		n.n++
+	}
+	m[k] = until
 }
 
 // roomLocked drops expired entries once the bound is reached, and says

@@ -62,12 +62,27 @@ func isMeaning(accept []string, mt string) bool {
 		slices.Contains(accept, string(types.DockerManifestList))
 }
 
-// acceptClass names a set of accepted types independently of their order
-// and repeats, so clients that accept the same things share answers.
+// manifestTypes are the media types a registry can answer a manifest
+// request with. Only these can change its answer, so only they tell Accept
+// classes apart, which also bounds how many classes a client can invent.
+var manifestTypes = []string{
+	string(types.OCIImageIndex), string(types.DockerManifestList),
+	string(types.OCIManifestSchema1), string(types.DockerManifestSchema2),
+	string(types.DockerManifestSchema1), string(types.DockerManifestSchema1Signed),
+	"application/vnd.oci.artifact.manifest.v1+json",
+}
+
+// acceptClass names the manifest types a client accepts independently of
+// their order, repeats and anything else it lists, so clients that accept
+// the same things share answers.
 func acceptClass(accept []string) string {
-	s := slices.Clone(accept)
-	slices.Sort(s)
-	return strings.Join(slices.Compact(s), ",")
+	var in []string
+	for _, mt := range manifestTypes {
+		if slices.Contains(accept, mt) {
+			in = append(in, mt)
+		}
+	}
+	return strings.Join(in, ",")
 }
 
 // lookupTag finds the cached answer a client accepting accept may be given.
