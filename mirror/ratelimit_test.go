@@ -67,3 +67,23 @@ func TestRateLimitHeadersForwarded(t *testing.T) {
 		t.Errorf("a cached answer claims an allowance: %q", resp.Header.Get("Ratelimit-Remaining"))
 	}
 }
+
+// The same for a blob: a 429 on the download costs one upstream request,
+// and the client is told when to come back.
+func TestBlobRateLimitCostsOneRequest(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	layer := hub.MustSeedStandard(t)["library/alpine"].Blobs[0]
+	m := startMirror(t, hub, setup{})
+	hub.SetRetryAfter(30 * time.Second)
+	hub.FailNext(upstreamtest.EndpointBlob, 3, http.StatusTooManyRequests)
+	for i := range 3 {
+		resp, body := get(t, "GET", m+"/v2/library/alpine/blobs/"+layer.String())
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("request %d: %d %s Retry-After %q", i, resp.StatusCode, body, resp.Header.Get("Retry-After"))
+		}
+		assertErrorCode(t, resp, body, "TOOMANYREQUESTS")
+	}
+	if c := hub.Counts(); c.BlobGets+c.BlobHeads+c.CDNGets != 1 {
+		t.Errorf("3 blob requests cost %+v upstream, want 1 request", c)
+	}
+}
