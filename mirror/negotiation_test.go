@@ -118,3 +118,29 @@ func TestTagBecomingAListKeepsV2ClientsServed(t *testing.T) {
 		t.Errorf("docker got %d %s, want the list", resp.StatusCode, d)
 	}
 }
+
+// Hub's 404 to a client that does not take the OCI index is about that
+// client's Accept, not the tag: remembered as a miss, it must not turn the
+// tag into a miss for docker.
+func TestFormatRefusalIsNotAMissForOthers(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	idx, err := upstreamtest.MultiArch(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := hub.AddIndex("library/multi", "latest", idx)
+	url := startMirror(t, hub, setup{negativeTTL: negativeTTL, clock: newClock()}) + "/v2/library/multi/manifests/latest"
+	for range 2 {
+		resp, body := get(t, "GET", url, "Accept", dockerList+", "+dockerManifest)
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("Docker-only client on an OCI index: %d %s, want Hub's 404", resp.StatusCode, body)
+		}
+		assertErrorCode(t, resp, body, "MANIFEST_UNKNOWN")
+	}
+	if resp, got := pullAs(t, url, dockerAccept); resp.StatusCode != 200 || got != d.String() {
+		t.Errorf("docker after it: %d %s, want the index %s", resp.StatusCode, got, d)
+	}
+	if c := hub.Counts(); c.ManifestGets != 2 {
+		t.Errorf("%d upstream GETs, want 2: one refusal, remembered, and docker's fetch", c.ManifestGets)
+	}
+}
