@@ -89,7 +89,11 @@ func (m *Mirror) manifestByDigest(ctx context.Context, rt route, accept []string
 func (m *Mirror) manifestByTag(ctx context.Context, rt route, accept []string) (*manifest, error) {
 	e, ok := m.lookupTag(rt, accept)
 	if !ok {
-		return m.fetchManifest(ctx, rt, accept)
+		man, err := m.fetchManifest(ctx, rt, accept)
+		if derived, ok := m.derivedStale(rt, accept); err != nil && servableStale(err) && ok {
+			return derived, nil
+		}
+		return man, err
 	}
 	cached, ok := m.cachedManifest(e.t.Digest)
 	if !ok {

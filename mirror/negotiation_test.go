@@ -144,3 +144,26 @@ func TestFormatRefusalIsNotAMissForOthers(t *testing.T) {
 		t.Errorf("%d upstream GETs, want 2: one refusal, remembered, and docker's fetch", c.ManifestGets)
 	}
 }
+
+// After a restart the v2-only answer is no longer in memory; with upstream
+// down it is derived from the cached list and its amd64 image, as Hub
+// would have answered, rather than failing the pull.
+func TestV2OnlyClientServedFromCachedListAfterRestart(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	bb := hub.MustSeedStandard(t)["library/busybox"]
+	dir := t.TempDir()
+	first := startMirrorUntilStopped(t, hub, setup{dataDir: dir})
+	pullAs(t, first.url+"/v2/library/busybox/manifests/latest", dockerAccept)
+	pullAs(t, first.url+"/v2/library/busybox/manifests/"+bb.Children[0].String(), dockerAccept) // as docker does next
+	first.stop()
+
+	hub.SetOffline(true)
+	url := startMirror(t, hub, setup{dataDir: dir}) + "/v2/library/busybox/manifests/latest"
+	resp, d := pullAs(t, url, dockerManifest)
+	if resp.StatusCode != 200 || d != bb.Children[0].String() || resp.Header.Get("Warning") != `110 - "stale"` {
+		t.Errorf("v2-only client, upstream down, after a restart: %d %s %q, want 200 stale amd64 image", resp.StatusCode, d, resp.Header.Get("Warning"))
+	}
+	if resp, _ := pullAs(t, url, ociOnly); resp.StatusCode == 200 {
+		t.Error("a client taking no schema 2 was given the schema 2 image")
+	}
+}
