@@ -30,7 +30,8 @@ import (
 //     and are revalidated with the client's own Accept, so such a client
 //     also costs at most one upstream GET per TTL and gets a stale answer
 //     while upstream is down. They do not survive a restart; the first
-//     request after one asks upstream again.
+//     request after one asks upstream again (or, if upstream is down, is
+//     answered from the cached list: derive.go).
 //
 // A client is served the meaning whenever its type is acceptable to it:
 // no registry substitutes a type the client accepts.
