@@ -3,6 +3,7 @@ package mirror
 import (
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -45,5 +46,16 @@ func TestNegativesStayBounded(t *testing.T) {
 	n.remember(rt(maxNegatives), "c", miss)
 	if n.missing(rt(maxNegatives), "c") == nil || n.n != 1 {
 		t.Errorf("after expiry: entry stored %v, %d entries counted, want true and 1", n.missing(rt(maxNegatives), "c") != nil, n.n)
+	}
+}
+
+// A client's Accept of thousands of types is not passed on whole.
+func TestAcceptedTypesAreBounded(t *testing.T) {
+	r := httptest.NewRequest("GET", "/v2/x/manifests/y", nil)
+	for i := range 1000 {
+		r.Header.Add("Accept", fmt.Sprintf("application/x-%d", i))
+	}
+	if got := len(acceptedTypes(r)); got != maxAccepted {
+		t.Errorf("%d types kept, want %d", got, maxAccepted)
 	}
 }
