@@ -33,6 +33,7 @@ func mirrorFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "upstream-realm-host", EnvVars: env("UPSTREAM_REALM_HOST"), Usage: "token realm host, off the upstream's own domain, that may receive its credentials"},
 		&cli.DurationFlag{Name: "tag-ttl", Value: 5 * time.Minute, EnvVars: env("TAG_TTL"), Usage: "how long a tag is served from cache before asking upstream again"},
 		&cli.DurationFlag{Name: "tag-stale-while-revalidate", EnvVars: env("TAG_STALE_WHILE_REVALIDATE"), Usage: "after the TTL, serve a tag at once for this long while revalidating it in the background"},
+		&cli.DurationFlag{Name: "negative-ttl", Value: mirror.DefaultNegativeTTL, EnvVars: env("NEGATIVE_TTL"), Usage: "how long upstream's \"not found\" for a tag or repository is answered without asking again (0: never remembered)"},
 		&cli.BoolFlag{Name: "offline", EnvVars: env("OFFLINE"), Usage: "never contact upstream; serve only what is cached"},
 		&cli.DurationFlag{Name: "upstream-stall-timeout", Value: upstream.DefaultStallTimeout, EnvVars: env("UPSTREAM_STALL_TIMEOUT"), Usage: "a blob download that sends nothing this long is resumed"},
 		&cli.DurationFlag{Name: "fill-timeout", Value: mirror.DefaultFillTimeout, EnvVars: env("FILL_TIMEOUT"), Usage: "longest one upstream blob download may take"},

@@ -40,6 +40,7 @@ func TestConfigFileListsUpstreamsAndSetsFlags(t *testing.T) {
 	os.WriteFile(cfg, []byte(`
 listen: "127.0.0.1:6000"
 tag-ttl: 90s
+negative-ttl: 10s
 upstreams:
   - host: docker.io
     url: https://registry-1.docker.io
@@ -53,6 +54,9 @@ upstreams:
 	runServeFlags(t, []string{"--config", cfg, "--tag-ttl", "2m"}, func(c *cli.Context) error {
 		if got := c.String("listen"); got != "127.0.0.1:6000" {
 			t.Errorf("listen from file = %q", got)
+		}
+		if got := c.Duration("negative-ttl"); got != 10*time.Second {
+			t.Errorf("negative-ttl from file = %v", got)
 		}
 		if got := c.Duration("tag-ttl"); got != 2*time.Minute {
 			t.Errorf("a flag must win over the file: tag-ttl = %v", got)

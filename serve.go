@@ -97,6 +97,7 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 		Registries:           regs,
 		TagTTL:               c.Duration("tag-ttl"),
 		StaleWhileRevalidate: c.Duration("tag-stale-while-revalidate"),
+		NegativeTTL:          c.Duration("negative-ttl"),
 		Offline:              c.Bool("offline"),
 		FillTimeout:          c.Duration("fill-timeout"),
 		MaxConcurrentFills:   c.Int("max-concurrent-fills"),

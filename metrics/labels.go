@@ -44,4 +44,5 @@ func (m *Metrics) startAtZero() {
 	for _, reason := range FillErrorReasons {
 		m.FillErrors.WithLabelValues(reason)
 	}
+	m.negativeAtZero()
 }

@@ -24,6 +24,7 @@ type Metrics struct {
 	UpstreamBytes    *prometheus.CounterVec // upstream
 	UpstreamTokens   *prometheus.CounterVec // upstream
 	RateRemaining    *prometheus.GaugeVec   // upstream
+	NegativeCache    *prometheus.CounterVec // kind (NegativeKinds), result (NegativeResults)
 
 	cache *cacheCollector // size, cap, entries, evictions: see WatchCache
 }
@@ -56,11 +57,12 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help: "Token requests sent to upstream token realms."}, []string{"upstream"}),
 		RateRemaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "upstream_ratelimit_remaining",
 			Help: "Pulls left in the upstream's rate-limit window, as it last reported (Docker Hub's ratelimit-remaining)."}, []string{"upstream"}),
-		cache: newCacheCollector(),
+		NegativeCache: newNegativeCache(),
+		cache:         newCacheCollector(),
 	}
 	reg.MustRegister(m.HTTPRequests, m.HTTPDuration, m.CacheLookups, m.ServedBytes, m.FillsInFlight,
 		m.FillFollowers, m.FillFirstByte, m.FillErrors, m.UpstreamRequests, m.UpstreamBytes,
-		m.UpstreamTokens, m.RateRemaining, m.cache,
+		m.UpstreamTokens, m.RateRemaining, m.NegativeCache, m.cache,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.startAtZero()
 	return m

@@ -16,6 +16,7 @@ func TestNamesListsEveryRegisteredFamily(t *testing.T) {
 		"hubmirror_http_requests_total",
 		"hubmirror_fill_first_byte_seconds",
 		"hubmirror_upstream_ratelimit_remaining",
+		"hubmirror_negative_cache_total",
 		"hubmirror_cache_evictions_total",
 		"go_goroutines",
 	} {

@@ -19,6 +19,10 @@ var defaultAccept = []string{
 	string(types.DockerManifestSchema2),
 }
 
+// maxAccepted bounds the types passed on upstream: real clients name
+// about six, and a header of thousands is an attack on the Accept we send.
+const maxAccepted = 32
+
 // acceptedTypes lists the media types a client accepts, in its order,
 // without parameters. A wildcard or nothing at all means the default list.
 func acceptedTypes(r *http.Request) []string {
@@ -26,7 +30,7 @@ func acceptedTypes(r *http.Request) []string {
 	for _, h := range r.Header.Values("Accept") {
 		for _, part := range strings.Split(h, ",") {
 			mt, _, err := mime.ParseMediaType(strings.TrimSpace(part))
-			if err == nil && !strings.Contains(mt, "*") && !slices.Contains(out, mt) {
+			if err == nil && !strings.Contains(mt, "*") && !slices.Contains(out, mt) && len(out) < maxAccepted {
 				out = append(out, mt)
 			}
 		}
@@ -41,11 +45,4 @@ func acceptedTypes(r *http.Request) []string {
 // accepts these types.
 func acceptable(mt string, accept []string) bool {
 	return slices.Contains(accept, mt)
-}
-
-// acceptsIndex says whether the client can take a multi-platform index,
-// and so whether upstream's answer to it is the tag's full answer.
-func acceptsIndex(accept []string) bool {
-	return slices.Contains(accept, string(types.OCIImageIndex)) ||
-		slices.Contains(accept, string(types.DockerManifestList))
 }

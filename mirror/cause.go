@@ -17,14 +17,16 @@ import (
 type cause int
 
 const (
-	causeLocal       cause = iota // our disk, our bug, a client gone: whatever is not named below
-	causeDecided                  // an *apiError: its code was chosen where it was raised
-	causeNotFound                 // upstream has not got it, or will not show it to us
-	causeRateLimited              // upstream answered 429
-	causeUnavailable              // upstream unreachable, failing (5xx) or too slow; or we are offline
-	causeUnexpected               // upstream answered a status that means nothing to a client
-	causeCorrupt                  // content did not match its digest or size
-	causeRefused                  // upstream pointed at a host we refuse, sent a manifest too large or an unreadable answer
+	causeLocal         cause = iota // our disk, our bug, a client gone: whatever is not named below
+	causeDecided                    // an *apiError: its code was chosen where it was raised
+	causeNotFound                   // upstream has not got it, or will not show it to us
+	causeRateLimited                // upstream answered 429
+	causeUnavailable                // upstream unreachable, failing (5xx) or too slow; or we are offline
+	causeUnexpected                 // upstream answered a status that means nothing to a client
+	causeCorrupt                    // content did not match its digest or size
+	causeRefused                    // upstream pointed at a host we refuse, sent a manifest too large or an unreadable answer
+	causeNotAcceptable              // upstream has it, but in no form the client's Accept allows
+	causeSchema1                    // upstream has it only as a Docker schema 1 manifest
 )
 
 func causeOf(err error) cause {
@@ -46,6 +48,8 @@ func causeOf(err error) cause {
 	case errors.Is(err, upstream.ErrRefusedHost), errors.Is(err, upstream.ErrTooLarge),
 		errors.Is(err, upstream.ErrMalformedReferrers):
 		return causeRefused
+	case errors.Is(err, upstream.ErrSchema1):
+		return causeSchema1
 	}
 	return causeLocal
 }
@@ -58,6 +62,10 @@ func statusCause(se *upstream.StatusError) cause {
 		return causeRateLimited
 	case se.StatusCode >= 500:
 		return causeUnavailable
+	case se.StatusCode == http.StatusBadRequest && se.HasCode(errManifestInvalid.code):
+		// Hub's answer to a client that takes neither a manifest list
+		// nor the schema 2 image it would be given instead.
+		return causeNotAcceptable
 	}
 	return causeUnexpected
 }

@@ -41,6 +41,8 @@ func TestErrorCauses(t *testing.T) {
 		{"upstream 500", status(500), 503, "UNAVAILABLE", "upstream registry failing (500) and not cached", "upstream", true},
 		{"upstream 503", status(503), 503, "UNAVAILABLE", "upstream registry failing (503) and not cached", "upstream", true},
 		{"upstream 400", status(400), 502, "UNKNOWN", "upstream answered 400", "upstream", false},
+		{"upstream 400 MANIFEST_INVALID", status(400, "MANIFEST_INVALID"), 400, "MANIFEST_INVALID", classify(status(400, "MANIFEST_INVALID"), errManifestUnknown).message, "upstream", false},
+		{"schema 1", fmt.Errorf("%w: library/old:1", upstream.ErrSchema1), 400, "UNSUPPORTED", classify(upstream.ErrSchema1, errManifestUnknown).message, "upstream", false},
 		{"upstream 302", status(302), 502, "UNKNOWN", "upstream answered 302", "upstream", false},
 		{"unreachable", fmt.Errorf("%w: dial: refused", upstream.ErrUnreachable), 503, "UNAVAILABLE", "upstream registry unreachable and not cached", "upstream", true},
 		{"timeout", fmt.Errorf("blob: %w", context.DeadlineExceeded), 503, "UNAVAILABLE", "upstream registry unreachable and not cached", "upstream", true},

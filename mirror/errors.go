@@ -37,6 +37,8 @@ var (
 	errInternal        = errorCode{"UNKNOWN", http.StatusInternalServerError}
 	errUnauthorized    = errorCode{"UNAUTHORIZED", http.StatusUnauthorized}
 	errPageSizeInvalid = errorCode{"PAGINATION_NUMBER_INVALID", http.StatusBadRequest}
+	errManifestInvalid = errorCode{"MANIFEST_INVALID", http.StatusBadRequest}
+	errFormatRefused   = errorCode{"UNSUPPORTED", http.StatusBadRequest}
 )
 
 // apiError is an error already decided: a code and a message for the client.
@@ -88,6 +90,10 @@ func classify(err error, notFound errorCode) *apiError {
 		return apiErr(errBadUpstream, "upstream sent content that does not match its digest")
 	case causeRefused:
 		return apiErr(errBadUpstream, "%v", err)
+	case causeNotAcceptable:
+		return apiErr(errManifestInvalid, "upstream has this tag only in forms the Accept header does not allow (a Docker manifest list takes application/vnd.docker.distribution.manifest.list.v2+json, or the schema 2 image given in its place)")
+	case causeSchema1:
+		return apiErr(errFormatRefused, "upstream serves this tag only as a Docker schema 1 manifest (application/vnd.docker.distribution.manifest.v1+prettyjws), which this mirror does not serve; docker 26+ and containerd 2 refuse it by default too: use a tag with a schema 2 or OCI manifest")
 	}
 	return apiErr(errInternal, "internal error")
 }

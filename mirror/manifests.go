@@ -3,8 +3,8 @@ package mirror
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
-	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -26,7 +26,8 @@ type manifest struct {
 	body      []byte
 	mediaType string
 	digest    string
-	cache     string // hit, miss or stale
+	cache     string      // hit, miss or stale
+	rateLimit http.Header // upstream's pull allowance, on a miss
 }
 
 // manifestStore is what manifests need of the cache: small content read
@@ -53,6 +54,9 @@ func (m *Mirror) serveManifest(w http.ResponseWriter, r *http.Request, rt route)
 		m.pulls.add(rt.reg.Host + "/" + rt.repo)
 	}
 	h := w.Header()
+	for k, v := range man.rateLimit {
+		h[k] = v
+	}
 	h.Set("Content-Type", man.mediaType)
 	h.Set("Docker-Content-Digest", man.digest)
 	h.Set("ETag", `"`+man.digest+`"`)
@@ -80,39 +84,44 @@ func (m *Mirror) manifestByDigest(ctx context.Context, rt route, accept []string
 
 // manifestByTag serves a fresh tag from the cache without asking upstream.
 // An expired one is revalidated with a HEAD, which Docker Hub does not count
-// against the pull limit; only a changed digest costs a GET.
+// against the pull limit; only a changed digest costs a GET. Which cached
+// answer a client may get is tagindex.go's business.
 func (m *Mirror) manifestByTag(ctx context.Context, rt route, accept []string) (*manifest, error) {
-	t, err := m.opts.Store.Tag(rt.reg.Host, rt.repo, rt.ref.tag)
-	if err != nil || !acceptable(t.MediaType, accept) {
-		return m.fetchManifest(ctx, rt, accept)
+	e, ok := m.lookupTag(rt, accept)
+	if !ok {
+		man, err := m.fetchManifest(ctx, rt, accept)
+		if derived, ok := m.derivedStale(rt, accept); err != nil && servableStale(err) && ok {
+			return derived, nil
+		}
+		return man, err
 	}
-	cached, ok := m.cachedManifest(t.Digest)
+	cached, ok := m.cachedManifest(e.t.Digest)
 	if !ok {
 		return m.fetchManifest(ctx, rt, accept)
 	}
-	age := m.now().Sub(t.FetchedAt)
+	age := m.now().Sub(e.t.FetchedAt)
 	switch {
 	case age < m.opts.TagTTL:
 		return cached, nil
 	case age < m.opts.TagTTL+m.opts.StaleWhileRevalidate:
-		go m.revalidateDetached(rt, accept, t)
+		go m.revalidateDetached(rt, accept, e)
 		return markStale(cached), nil
 	}
-	return m.revalidate(ctx, rt, accept, t, cached)
+	return m.revalidate(ctx, rt, accept, e, cached)
 }
 
 // revalidate asks upstream whether the tag still names the cached digest.
 // If upstream cannot answer (down, rate-limiting), the cached answer is
-// served stale rather than failing the pull.
-func (m *Mirror) revalidate(ctx context.Context, rt route, accept []string, t cache.Tag, cached *manifest) (*manifest, error) {
-	desc, err := m.headTag(ctx, rt, accept)
-	if err == nil && desc.Digest == t.Digest {
-		t.FetchedAt = m.now().UTC()
-		return cached, m.opts.Store.SetTag(rt.reg.Host, rt.repo, rt.ref.tag, t)
+// served stale rather than failing the pull. An upstream whose HEAD is
+// no use (405, no digest) is asked with a GET instead.
+func (m *Mirror) revalidate(ctx context.Context, rt route, accept []string, e tagEntry, cached *manifest) (*manifest, error) {
+	desc, err := m.headTag(ctx, rt, accept, e)
+	if err == nil && desc.Digest == e.t.Digest {
+		return cached, m.storeTag(rt, e)
 	}
-	if err == nil {
+	if err == nil || headUnusable(err) {
 		var fresh *manifest
-		if fresh, err = m.fetchManifest(ctx, rt, accept); err == nil {
+		if fresh, err = m.refetch(ctx, rt, accept, e); err == nil {
 			return fresh, nil
 		}
 	}
@@ -123,21 +132,40 @@ func (m *Mirror) revalidate(ctx context.Context, rt route, accept []string, t ca
 	return markStale(cached), nil
 }
 
-// headTag makes one HEAD however many clients revalidate the tag at once.
-// It does not retry: a cached answer is waiting, and a client should get it
-// at once rather than after a backoff.
-func (m *Mirror) headTag(ctx context.Context, rt route, accept []string) (upstream.Descriptor, error) {
-	key := "HEAD " + rt.reg.Host + "/" + rt.repo + ":" + rt.ref.tag + "|" + strings.Join(accept, ",")
+// refetch gets a tag that moved. The meaning is fetched with the full
+// Accept; if what it now is cannot be given to this client, the client's
+// own answer is fetched as well.
+func (m *Mirror) refetch(ctx context.Context, rt route, accept []string, e tagEntry) (*manifest, error) {
+	fresh, err := m.fetchManifest(ctx, rt, e.askFor(accept))
+	if err != nil || acceptable(fresh.mediaType, accept) {
+		return fresh, err
+	}
+	return m.fetchManifest(ctx, rt, accept)
+}
+
+// headUnusable says a HEAD could not tell whether the tag moved, though a
+// GET may: the registry refuses HEAD, or sends no digest with it.
+func headUnusable(err error) bool {
+	var se *upstream.StatusError
+	return errors.Is(err, upstream.ErrNoHeadDigest) ||
+		errors.As(err, &se) && se.StatusCode == http.StatusMethodNotAllowed
+}
+
+// headTag makes one HEAD however many clients revalidate the entry at
+// once. It does not retry: a cached answer is waiting, and a client should
+// get it at once rather than after a backoff.
+func (m *Mirror) headTag(ctx context.Context, rt route, accept []string, e tagEntry) (upstream.Descriptor, error) {
+	key := "HEAD " + classKey(rt, e.class)
 	defer waitedOnUpstream(ctx, time.Now())
 	v, err, _ := m.manifests.Do(key, func() (any, error) {
 		// A client that found the tag expired just before another one's
 		// revalidation finished must not set off a second HEAD.
-		if t, err := m.opts.Store.Tag(rt.reg.Host, rt.repo, rt.ref.tag); err == nil && m.now().Sub(t.FetchedAt) < m.opts.TagTTL {
+		if t, ok := m.rereadTag(rt, e); ok && m.now().Sub(t.FetchedAt) < m.opts.TagTTL {
 			return upstream.Descriptor{Digest: t.Digest, MediaType: t.MediaType}, nil
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revalidateTimeout)
 		defer cancel()
-		return rt.reg.Upstream.HeadManifest(upstream.WithoutRetries(ctx), rt.repo, rt.ref.tag, accept)
+		return rt.reg.Upstream.HeadManifest(upstream.WithoutRetries(ctx), rt.repo, rt.ref.tag, e.askFor(accept))
 	})
 	if err != nil {
 		return upstream.Descriptor{}, err
@@ -147,9 +175,9 @@ func (m *Mirror) headTag(ctx context.Context, rt route, accept []string) (upstre
 
 // revalidateDetached refreshes a tag in the background while the client is
 // served the cached answer (stale-while-revalidate).
-func (m *Mirror) revalidateDetached(rt route, accept []string, t cache.Tag) {
-	if cached, ok := m.cachedManifest(t.Digest); ok {
-		m.revalidate(context.Background(), rt, accept, t, cached)
+func (m *Mirror) revalidateDetached(rt route, accept []string, e tagEntry) {
+	if cached, ok := m.cachedManifest(e.t.Digest); ok {
+		m.revalidate(context.Background(), rt, accept, e, cached)
 	}
 }
 
@@ -168,39 +196,48 @@ func (m *Mirror) cachedManifest(d v1.Hash) (*manifest, bool) {
 
 // fetchManifest asks upstream once for everyone asking the same question at
 // the same moment, and caches the answer by digest (and the tag with it).
+// A "not found" is remembered for a while (negative.go) and answered from
+// memory until then; a success forgets it.
 func (m *Mirror) fetchManifest(ctx context.Context, rt route, accept []string) (*manifest, error) {
-	key := rt.reg.Host + "/" + rt.repo + "@" + rt.ref.String() + "|" + strings.Join(accept, ",")
+	class := acceptClass(accept)
+	if err := m.negatives.missing(rt, class); err != nil {
+		return nil, err
+	}
+	key := rt.reg.Host + "/" + rt.repo + "@" + rt.ref.String() + "|" + class
 	defer waitedOnUpstream(ctx, time.Now())
 	v, err, _ := m.manifests.Do(key, func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), manifestTimeout)
 		defer cancel()
 		got, err := rt.reg.Upstream.Manifest(ctx, rt.repo, rt.ref.String(), accept)
 		if err != nil {
+			m.negatives.remember(rt, class, err)
 			return nil, err
 		}
-		return got, m.remember(rt, got, acceptsIndex(accept))
+		m.negatives.forget(rt.reg.Host, rt.repo, rt.ref.tag)
+		return got, m.remember(rt, got, accept)
 	})
 	if err != nil {
 		return nil, err
 	}
 	got := v.(*upstream.Manifest)
-	return &manifest{body: got.Body, mediaType: got.MediaType, digest: got.Digest.String(), cache: metrics.ResultMiss}, nil
+	return &manifest{body: got.Body, mediaType: got.MediaType, digest: got.Digest.String(), cache: metrics.ResultMiss, rateLimit: got.RateLimit}, nil
 }
 
-// remember caches a fetched manifest, and what the tag resolves to. A client
-// that cannot take an index gets one platform's manifest in its place (Hub
-// converts); that answer is for that client only, so it must not become
-// what the tag means for everyone else.
-func (m *Mirror) remember(rt route, got *upstream.Manifest, tagWide bool) error {
+// remember caches a fetched manifest, and what the tag answered: as the
+// tag's meaning only if nothing can have been substituted for it (see
+// tagindex.go), else as the answer for this client's Accept class.
+func (m *Mirror) remember(rt route, got *upstream.Manifest, accept []string) error {
 	if err := m.opts.Store.Put(got.Digest, got.MediaType, got.Body); err != nil {
 		return err
 	}
-	if rt.ref.isDigest() || !tagWide {
+	if rt.ref.isDigest() {
 		return nil
 	}
-	return m.opts.Store.SetTag(rt.reg.Host, rt.repo, rt.ref.tag, cache.Tag{
-		Digest: got.Digest, MediaType: got.MediaType, FetchedAt: m.now().UTC(),
-	})
+	e := tagEntry{t: cache.Tag{Digest: got.Digest, MediaType: got.MediaType}}
+	if !isMeaning(accept, got.MediaType) {
+		e.class = acceptClass(accept)
+	}
+	return m.storeTag(rt, e)
 }
 
 // servableStale says an upstream failure is an outage or a rate limit, when

@@ -57,6 +57,10 @@ type Options struct {
 	// StaleWhileRevalidate extends TagTTL: in this window an expired tag is
 	// served at once and revalidated in the background.
 	StaleWhileRevalidate time.Duration
+	// NegativeTTL is how long upstream's "not found" for a tag or a
+	// repository is answered without asking again; 0 disables it. The
+	// serve flag defaults it to DefaultNegativeTTL.
+	NegativeTTL time.Duration
 	// Offline serves only what is cached and never contacts upstream.
 	Offline bool
 	// Now tells the time; tests move it to expire tags without sleeping.
@@ -84,6 +88,8 @@ type Mirror struct {
 	pulls     *topCounter
 	fills     *fills
 	manifests singleflight.Group
+	classes   *classAnswers
+	negatives *negatives
 }
 
 // New returns the API handler.
@@ -111,12 +117,14 @@ func New(o Options) (*Mirror, error) {
 		o.Metrics = metrics.Discard()
 	}
 	return &Mirror{
-		opts:  o,
-		now:   o.Now,
-		log:   o.Log,
-		regs:  regs,
-		pulls: newTopCounter(10000),
-		fills: newFills(o.Store, o.FillTimeout, o.MaxConcurrentFills, o.Metrics, o.Log),
+		opts:      o,
+		now:       o.Now,
+		log:       o.Log,
+		regs:      regs,
+		pulls:     newTopCounter(10000),
+		fills:     newFills(o.Store, o.FillTimeout, o.MaxConcurrentFills, o.Metrics, o.Log),
+		classes:   newClassAnswers(maxClassAnswers),
+		negatives: newNegatives(o.NegativeTTL, o.Now, o.Metrics),
 	}, nil
 }
 

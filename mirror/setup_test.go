@@ -30,6 +30,7 @@ type setup struct {
 	maxFills     int
 	metrics      *metrics.Metrics
 	maxSize      int64
+	negativeTTL  time.Duration
 }
 
 // clock is a time source a test moves by hand, so tags expire without
@@ -63,8 +64,9 @@ func startMirror(t *testing.T, hub *upstreamtest.Hub, s setup) string {
 }
 
 type running struct {
-	url  string
-	stop func()
+	url    string
+	stop   func()
+	mirror *mirror.Mirror
 }
 
 // startMirrorUntilStopped is startMirror for tests that restart a mirror on
@@ -88,7 +90,7 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 	for host, other := range s.others {
 		regs = append(regs, mirror.Registry{Host: host, Upstream: client(t, other, setup{})})
 	}
-	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillTimeout: time.Minute, MaxConcurrentFills: s.maxFills, Metrics: s.metrics, Offline: s.offline, StaleWhileRevalidate: s.swr}
+	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillTimeout: time.Minute, MaxConcurrentFills: s.maxFills, Metrics: s.metrics, Offline: s.offline, StaleWhileRevalidate: s.swr, NegativeTTL: s.negativeTTL}
 	if s.clock != nil {
 		o.Now = s.clock.Now
 	}
@@ -98,7 +100,7 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 	}
 	srv := httptest.NewServer(m.Handler())
 	var once sync.Once
-	return running{url: srv.URL, stop: func() {
+	return running{url: srv.URL, mirror: m, stop: func() {
 		once.Do(func() {
 			srv.Close()
 			store.Close()

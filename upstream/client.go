@@ -47,6 +47,7 @@ type Client struct {
 	retry     retryPolicy
 	stall     time.Duration
 	limits    rateLimit
+	pause     cooldown
 	obs       Observer
 	health    healthState
 	http      *http.Client
@@ -133,17 +134,24 @@ func (c *Client) do(ctx context.Context, method, repo, path string, hdr http.Hea
 }
 
 // doQuery retries what is worth retrying (see retryPolicy); every request
-// the mirror makes upstream is a GET or HEAD, so all are idempotent.
+// the mirror makes upstream is a GET or HEAD, so all are idempotent. While
+// the registry's last 429 is in force, nothing is sent (see cooldown).
 func (c *Client) doQuery(ctx context.Context, method, repo, path string, query url.Values, hdr http.Header) (*http.Response, error) {
 	u := c.base.JoinPath(path)
 	u.RawQuery = query.Encode()
-	return c.withRetry(ctx, func() (*http.Response, error) {
+	if err := c.pause.refuse(method, u); err != nil {
+		return nil, err
+	}
+	resp, err := c.withRetry(ctx, func() (*http.Response, error) {
 		return c.doOnce(ctx, method, repo, u, hdr)
 	})
+	c.pause.note(resp)
+	return resp, err
 }
 
 func (c *Client) doOnce(ctx context.Context, method, repo string, u *url.URL, hdr http.Header) (*http.Response, error) {
 	scope := "repository:" + repo + ":pull"
+	start := time.Now()
 	auth, err := c.tokens.get(ctx, scope)
 	if err != nil {
 		return nil, err
@@ -153,7 +161,10 @@ func (c *Client) doOnce(ctx context.Context, method, repo string, u *url.URL, hd
 		return resp, err
 	}
 	ch, ok := parseChallenge(resp.Header)
-	if !ok {
+	if !ok || ch.params["error"] == "insufficient_scope" && c.tokens.issuedSince(scope, auth, start) {
+		// The realm was just asked for this scope and granted less, as
+		// Hub does for a missing or private repository: asking again
+		// would cost a token and a GET for the same answer.
 		return resp, nil
 	}
 	retry, err := c.answer(ctx, ch, scope, auth)

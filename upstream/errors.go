@@ -21,6 +21,12 @@ var (
 	ErrRefusedHost = errors.New("upstream pointed at a refused host")
 	// ErrTooLarge says a manifest exceeded maxManifestSize.
 	ErrTooLarge = errors.New("upstream manifest too large")
+	// ErrSchema1 says upstream answered with a Docker schema 1 manifest,
+	// which the mirror does not serve (see isSchema1).
+	ErrSchema1 = errors.New("upstream manifest is Docker schema 1")
+	// ErrNoHeadDigest says a HEAD came back without a usable
+	// Docker-Content-Digest, so it cannot tell whether a tag moved.
+	ErrNoHeadDigest = errors.New("upstream HEAD carries no Docker-Content-Digest")
 )
 
 // StatusError is an upstream answer other than success, with the OCI error

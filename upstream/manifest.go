@@ -25,6 +25,10 @@ type Manifest struct {
 	Body      []byte
 	MediaType string
 	Digest    v1.Hash
+	// RateLimit holds the registry's ratelimit-limit and
+	// ratelimit-remaining headers (Docker Hub's), when it sent them, for
+	// the mirror to pass on to the client this fetch was made for.
+	RateLimit http.Header
 }
 
 // Descriptor is what a HEAD tells of a manifest or blob.
@@ -52,7 +56,14 @@ func (c *Client) Manifest(ctx context.Context, repo, ref string, accept []string
 	if len(body) > maxManifestSize {
 		return nil, fmt.Errorf("%w: %s:%s is over %d bytes", ErrTooLarge, repo, ref, maxManifestSize)
 	}
-	return verifyManifest(body, resp.Header, ref)
+	if isSchema1(resp.Header) {
+		return nil, fmt.Errorf("%w: %s:%s", ErrSchema1, repo, ref)
+	}
+	m, err := verifyManifest(body, resp.Header, ref)
+	if err == nil {
+		m.RateLimit = rateLimitHeaders(resp.Header)
+	}
+	return m, err
 }
 
 // HeadManifest asks what a tag or digest resolves to without a GET, which
@@ -68,7 +79,7 @@ func (c *Client) HeadManifest(ctx context.Context, repo, ref string, accept []st
 	resp.Body.Close()
 	d, err := v1.NewHash(resp.Header.Get("Docker-Content-Digest"))
 	if err != nil {
-		return Descriptor{}, fmt.Errorf("upstream: HEAD %s:%s: no usable Docker-Content-Digest", repo, ref)
+		return Descriptor{}, fmt.Errorf("%w: HEAD %s:%s", ErrNoHeadDigest, repo, ref)
 	}
 	size, _ := strconv.ParseInt(resp.Header.Get("Content-Length"), 10, 64)
 	return Descriptor{Digest: d, MediaType: contentType(resp.Header, nil), Size: size}, nil

@@ -40,3 +40,17 @@ func leadingInt(v string) (int64, bool) {
 func (c *Client) RateLimit() (limit, remaining int64, ok bool) {
 	return c.limits.limit.Load(), c.limits.remaining.Load(), c.limits.seen.Load()
 }
+
+// rateLimitHeaders copies the pull allowance headers a registry sent.
+func rateLimitHeaders(h http.Header) http.Header {
+	out := http.Header{}
+	for _, k := range []string{"Ratelimit-Limit", "Ratelimit-Remaining"} {
+		if v := h.Get(k); v != "" {
+			out.Set(k, v)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}

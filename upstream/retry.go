@@ -22,7 +22,8 @@ type retryPolicy struct {
 var defaultRetry = retryPolicy{attempts: 4, base: 200 * time.Millisecond, maxWait: 5 * time.Second, maxTotal: 20 * time.Second, randFloat: rand.Float64}
 
 // retryDelay says whether a failed try is worth another, and after how
-// long. Connection failures, 5xx and 429 are; a "no" (4xx) is an answer.
+// long. Connection failures, 5xx and a 429 that says when to come back
+// (within maxWait) are; a "no" (4xx) is an answer.
 func (p retryPolicy) retryDelay(resp *http.Response, err error, attempt int, elapsed time.Duration) (time.Duration, bool) {
 	if attempt >= p.attempts {
 		return 0, false
@@ -33,6 +34,10 @@ func (p retryPolicy) retryDelay(resp *http.Response, err error, attempt int, ela
 		if !errors.Is(err, ErrUnreachable) {
 			return 0, false
 		}
+	case resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "":
+		// A rate limit with no time to come back: another try now would
+		// spend more of an allowance that is already gone.
+		return 0, false
 	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
 		if ra := parseRetryAfter(resp.Header.Get("Retry-After")); ra > wait {
 			wait = ra

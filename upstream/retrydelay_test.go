@@ -35,6 +35,7 @@ func TestRetryDelay(t *testing.T) {
 		{"503 honours Retry-After", status(503, "2"), nil, 1, 0, 2 * time.Second, true},
 		{"Retry-After shorter than backoff", status(429, "0"), nil, 1, 0, 200 * time.Millisecond, true},
 		{"Retry-After over the cap", status(429, "6"), nil, 1, 0, 0, false},
+		{"429 without Retry-After", status(429, ""), nil, 1, 0, 0, false},
 		{"total time would pass", status(503, "3"), nil, 1, 18 * time.Second, 0, false},
 		{"total time left", status(503, "3"), nil, 1, 17 * time.Second, 3 * time.Second, true},
 		{"404 is an answer", status(404, ""), nil, 1, 0, 0, false},

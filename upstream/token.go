@@ -21,6 +21,7 @@ const tokenTimeout = 30 * time.Second
 type token struct {
 	value   string
 	renewAt time.Time
+	issued  time.Time
 }
 
 // tokens caches one bearer token per scope for the whole process, so every
@@ -109,6 +110,15 @@ func (t *tokens) refresh(ctx context.Context, scope string, c challenge, rejecte
 	return v.(string), err
 }
 
+// issuedSince says whether value is scope's token and the realm issued it
+// at or after since: an answer to the very request that is using it.
+func (t *tokens) issuedSince(scope, value string, since time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tok, ok := t.byScope[scope]
+	return ok && tok.value == value && !tok.issued.Before(since)
+}
+
 // fetchToken asks the realm for a pull token, sending Basic credentials
 // (if configured) to the realm and nowhere else.
 func (c *Client) fetchToken(ctx context.Context, ch challenge, scope string) (token, error) {
@@ -188,5 +198,6 @@ func decodeToken(r io.Reader) (token, error) {
 	if life <= 0 {
 		life = 60 * time.Second
 	}
-	return token{value: v, renewAt: time.Now().Add(life * 9 / 10)}, nil
+	now := time.Now()
+	return token{value: v, renewAt: now.Add(life * 9 / 10), issued: now}, nil
 }

@@ -24,18 +24,51 @@ func accepted(hdr http.Header) map[types.MediaType]bool {
 	return out
 }
 
-// wantsChild reports whether Hub would answer a request for a list with its
-// linux/amd64 image instead: the client names single-image types only, the
-// way old Docker clients do.
-func wantsChild(stored types.MediaType, hdr http.Header) bool {
-	if !stored.IsIndex() {
-		return false
-	}
+// The answers of negotiate other than "serve it".
+var (
+	errOCIManifestNotAccepted = regError{http.StatusNotFound, "MANIFEST_UNKNOWN", "OCI manifest found, but accept header does not support OCI manifests", nil}
+	errOCIIndexNotAccepted    = regError{http.StatusNotFound, "MANIFEST_UNKNOWN", "OCI index found, but accept header does not support OCI indexes", nil}
+	errSchema2NotAccepted     = regError{http.StatusBadRequest, "MANIFEST_INVALID", "Schema 2 manifest not supported by client", nil}
+)
+
+// negotiate answers a request for stored m the way the distribution
+// registry's GetManifest does, which is what Docker Hub does:
+//
+//   - an OCI manifest or OCI index whose type is not accepted is "unknown"
+//     (404), by tag and by digest alike: nothing is converted;
+//   - a Docker manifest list asked for by tag without the list type is
+//     replaced by its linux/amd64 image, even when the OCI index type is
+//     accepted, and that image must itself be acceptable as schema 2;
+//   - anything else is served as stored, whatever Accept says (a schema 2
+//     manifest to a client naming only schema 1, a schema 1 manifest).
+//
+// No Accept header at all accepts nothing, so a list tag then fails.
+func (h *Hub) negotiate(repo string, byTag bool, m manifest, hdr http.Header) (manifest, *regError) {
 	acc := accepted(hdr)
-	if acc[types.DockerManifestList] || acc[types.OCIImageIndex] {
-		return false
+	switch {
+	case m.mediaType == types.OCIManifestSchema1 && !acc[types.OCIManifestSchema1]:
+		return manifest{}, &errOCIManifestNotAccepted
+	case m.mediaType == types.OCIImageIndex && !acc[types.OCIImageIndex]:
+		return manifest{}, &errOCIIndexNotAccepted
+	case !byTag || m.mediaType != types.DockerManifestList || acc[types.DockerManifestList]:
+		return m, nil
 	}
-	return acc[types.DockerManifestSchema2] || acc[types.OCIManifestSchema1]
+	child, ok := h.childManifest(repo, m)
+	switch {
+	case !ok:
+		return manifest{}, &errManifestUnknown
+	case child.mediaType == types.DockerManifestSchema2 && !acc[types.DockerManifestSchema2]:
+		return manifest{}, &errSchema2NotAccepted
+	}
+	return child, nil
+}
+
+func (h *Hub) childManifest(repo string, list manifest) (manifest, bool) {
+	d, ok := amd64Child(list.raw)
+	if !ok {
+		return manifest{}, false
+	}
+	return h.store.manifest(repo, d.String())
 }
 
 // amd64Child finds the linux/amd64 image descriptor in a stored list.
@@ -46,7 +79,7 @@ func amd64Child(raw []byte) (v1.Hash, bool) {
 	}
 	for _, d := range im.Manifests {
 		p := d.Platform
-		if p != nil && p.OS == "linux" && p.Architecture == "amd64" && d.MediaType.IsImage() {
+		if p != nil && p.OS == "linux" && p.Architecture == "amd64" {
 			return d.Digest, true
 		}
 	}

@@ -39,7 +39,7 @@ func (f *faults) init() {
 }
 
 // FailNext makes the next n requests of kind answer status with an OCI
-// error body (429 also carries Retry-After: 1), to exercise retry and
+// error body (429 also carries Retry-After, see SetRetryAfter), to exercise retry and
 // stale-serving paths. Repository endpoints fail only after authorization
 // passes, so the failure is spent on a request that would have succeeded.
 func (h *Hub) FailNext(kind Endpoint, n int, status int) {
@@ -82,7 +82,7 @@ func (h *Hub) injectFault(w http.ResponseWriter, kind Endpoint) bool {
 		return false
 	}
 	if status == http.StatusTooManyRequests {
-		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Retry-After", h.retryAfterHeader())
 	}
 	h.writeError(w, faultError(status))
 	return true

@@ -30,6 +30,10 @@ type Hub struct {
 	ranges  ranges // Range headers of CDN GETs, see CDNRanges
 	offline atomic.Bool
 	latency atomic.Int64 // time.Duration
+	// headMode is a HeadMode, see SetHeadMode.
+	headMode atomic.Int32
+	// retryAfter is the Retry-After of injected 429s, in seconds.
+	retryAfter atomic.Int64
 	// rateRemaining backs the ratelimit-remaining header.
 	rateRemaining atomic.Int64
 	// paging is how tag lists and referrers are paged (paging.go).

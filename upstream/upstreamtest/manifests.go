@@ -7,14 +7,17 @@ import (
 
 // serveManifest answers GET and HEAD of a manifest by tag or digest.
 func (h *Hub) serveManifest(w http.ResponseWriter, r *http.Request, rt route) {
-	m, ok := h.store.manifest(rt.repo, rt.ref)
-	// Only tags are downgraded: a digest names exact bytes, and answering it
-	// with other bytes would break every client's digest check.
-	if ok && !strings.HasPrefix(rt.ref, "sha256:") && wantsChild(m.mediaType, r.Header) {
-		m, ok = h.childManifest(rt.repo, m)
+	if h.headQuirk(w, r) {
+		return
 	}
+	m, ok := h.store.manifest(rt.repo, rt.ref)
 	if !ok {
 		h.writeError(w, errManifestUnknown)
+		return
+	}
+	m, rejected := h.negotiate(rt.repo, !strings.HasPrefix(rt.ref, "sha256:"), m, r.Header)
+	if rejected != nil {
+		h.writeError(w, *rejected)
 		return
 	}
 	h.rateLimitHeaders(w, r)
@@ -23,18 +26,14 @@ func (h *Hub) serveManifest(w http.ResponseWriter, r *http.Request, rt route) {
 	hdr.Set("Docker-Content-Digest", m.digest.String())
 	hdr.Set("Content-Length", itoa(int64(len(m.raw))))
 	hdr.Set("ETag", `"`+m.digest.String()+`"`)
+	if h.hideDigest(r) {
+		hdr.Del("Docker-Content-Digest")
+		hdr.Del("ETag")
+	}
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodGet {
 		w.Write(m.raw)
 	}
-}
-
-func (h *Hub) childManifest(repo string, list manifest) (manifest, bool) {
-	d, ok := amd64Child(list.raw)
-	if !ok {
-		return manifest{}, false
-	}
-	return h.store.manifest(repo, d.String())
 }
 
 // rateLimitHeaders mirrors Hub's pull accounting: every manifest GET spends
