@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -144,4 +145,14 @@ func noUpstream(t *testing.T, hub *upstreamtest.Hub) {
 func sha512Hex(b []byte) string {
 	sum := sha512.Sum512(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// uploadTemps counts the store's upload temp files.
+func uploadTemps(t *testing.T, dataDir string) int {
+	t.Helper()
+	names, err := filepath.Glob(filepath.Join(dataDir, "tmp", "upload-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(names)
 }
