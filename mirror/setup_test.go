@@ -2,6 +2,7 @@ package mirror_test
 
 import (
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -37,6 +38,7 @@ type setup struct {
 	maxUploads int
 	uploadIdle time.Duration
 	connState  func(net.Conn, http.ConnState)
+	log        *slog.Logger
 }
 
 // clock is a time source a test moves by hand, so tags expire without
@@ -70,9 +72,10 @@ func startMirror(t *testing.T, hub *upstreamtest.Hub, s setup) string {
 }
 
 type running struct {
-	url   string
-	stop  func()
-	store *cache.Store
+	url    string
+	stop   func()
+	store  *cache.Store
+	mirror *mirror.Mirror
 }
 
 // startMirrorUntilStopped is startMirror for tests that restart a mirror on
@@ -97,7 +100,7 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 		regs = append(regs, mirror.Registry{Host: host, Upstream: client(t, other, setup{})})
 	}
 	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillTimeout: time.Minute, MaxConcurrentFills: s.maxFills, Metrics: s.metrics, Offline: s.offline, StaleWhileRevalidate: s.swr,
-		Hosted: s.hosted, HostedMaxSize: s.hostedMax, MaxUploads: s.maxUploads, UploadIdle: s.uploadIdle}
+		Hosted: s.hosted, HostedMaxSize: s.hostedMax, MaxUploads: s.maxUploads, UploadIdle: s.uploadIdle, Log: s.log}
 	if s.clock != nil {
 		o.Now = s.clock.Now
 	}
@@ -109,7 +112,7 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 	srv.Config.ConnState = s.connState
 	srv.Start()
 	var once sync.Once
-	return running{url: srv.URL, store: store, stop: func() {
+	return running{url: srv.URL, store: store, mirror: m, stop: func() {
 		once.Do(func() {
 			srv.Close()
 			store.Close()
