@@ -15,7 +15,13 @@ var hostedTeam = []string{"team/*", "infra/*/*"}
 
 func startHosted(t *testing.T, s setup) (*upstreamtest.Hub, running) {
 	t.Helper()
-	hub := upstreamtest.New(t, upstreamtest.Options{})
+	return startHostedOn(t, upstreamtest.New(t, upstreamtest.Options{}), s)
+}
+
+// startHostedOn runs a mirror hosting team/* and infra/*/* (or s.hosted)
+// in front of hub.
+func startHostedOn(t *testing.T, hub *upstreamtest.Hub, s setup) (*upstreamtest.Hub, running) {
+	t.Helper()
 	if s.hosted == nil {
 		s.hosted = hostedTeam
 	}
