@@ -2,11 +2,17 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/hubmirror/hubmirror/cache"
 	"github.com/hubmirror/hubmirror/cache/cachetest"
+	"github.com/hubmirror/hubmirror/mirror"
 )
 
 // hostedDataDir holds a mirrored image and a pushed blob in team/app.
@@ -75,4 +81,29 @@ func TestCacheCommandsKeepHostedContent(t *testing.T) {
 	} else {
 		f.Close()
 	}
+}
+
+// --hosted and its bounds come from flags, HUBMIRROR_HOSTED (comma-
+// separated) and the config file's hosted: list.
+func TestHostedFlags(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(cfg, []byte("hosted: [\"team/*\", \"infra/*/*\"]\nhosted-max-size: 1GiB\n"), 0o600)
+	check := func(args []string, want []string, quota int64) {
+		t.Helper()
+		runServeFlags(t, args, func(c *cli.Context) error {
+			o, err := hostedOptions(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(o.Hosted, want) || o.HostedMaxSize != quota || o.MaxUploads != mirror.DefaultMaxUploads ||
+				o.MaxUploadSize != mirror.DefaultMaxUploadSize || o.UploadIdle != mirror.DefaultUploadIdle {
+				t.Errorf("%v: %+v", args, o)
+			}
+			return nil
+		})
+	}
+	check([]string{"--config", cfg}, []string{"team/*", "infra/*/*"}, 1<<30)
+	check([]string{"--hosted", "a/*", "--hosted", "b/*"}, []string{"a/*", "b/*"}, 0)
+	t.Setenv("HUBMIRROR_HOSTED", "team/*,ops/*")
+	check(nil, []string{"team/*", "ops/*"}, 0)
 }
