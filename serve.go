@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
@@ -73,7 +74,8 @@ func openStore(c *cli.Context, log *slog.Logger) (*cache.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := cache.OpenWithOptions(c.String("data-dir"), cache.Options{MaxSize: size, Pins: pins, Log: log})
+	s, err := cache.OpenWithOptions(c.String("data-dir"), cache.Options{MaxSize: size, Pins: pins, Log: log,
+		HostedGrace: c.Duration("hosted-gc-grace")})
 	if err != nil {
 		return nil, inUse(c.String("data-dir"), err)
 	}
@@ -92,6 +94,10 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 	if err != nil {
 		return nil, err
 	}
+	hosted, err := hostedOptions(c)
+	if err != nil {
+		return nil, err
+	}
 	return mirror.New(mirror.Options{
 		Store:                store,
 		Registries:           regs,
@@ -104,7 +110,32 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 		Metrics:              met,
 		Log:                  log,
 		Users:                users,
+		Hosted:               hosted.Hosted,
+		HostedMaxSize:        hosted.HostedMaxSize,
+		MaxUploads:           hosted.MaxUploads,
+		MaxUploadSize:        hosted.MaxUploadSize,
+		UploadIdle:           hosted.UploadIdle,
 	})
+}
+
+// hostedOptions reads the hosted flags into the Options fields they set.
+func hostedOptions(c *cli.Context) (mirror.Options, error) {
+	quota, err := cache.ParseSize(c.String("hosted-max-size"))
+	if err != nil {
+		return mirror.Options{}, fmt.Errorf("--hosted-max-size: %w", err)
+	}
+	maxUpload, err := cache.ParseSize(c.String("max-upload-size"))
+	if err != nil {
+		return mirror.Options{}, fmt.Errorf("--max-upload-size: %w", err)
+	}
+	var patterns []string
+	for _, p := range c.StringSlice("hosted") {
+		if p = strings.TrimSpace(p); p != "" {
+			patterns = append(patterns, p)
+		}
+	}
+	return mirror.Options{Hosted: patterns, HostedMaxSize: quota, MaxUploads: c.Int("max-uploads"),
+		MaxUploadSize: maxUpload, UploadIdle: c.Duration("upload-idle-timeout")}, nil
 }
 
 // clientLogins reads the htpasswd file clients must log in with; none

@@ -77,6 +77,22 @@ type Options struct {
 	Log                *slog.Logger
 	// Users are the clients allowed to pull; nil lets anyone pull.
 	Users *Htpasswd
+
+	// Hosted are path.Match patterns of repositories pushed to and served
+	// from local storage only, never upstream (hosted_route.go says how
+	// names are matched). Empty: the mirror is read-only.
+	Hosted []string
+	// HostedMaxSize caps the bytes hosted content may hold; a push past it
+	// is refused with DENIED. 0: unbounded.
+	HostedMaxSize int64
+	// MaxUploads bounds upload sessions open at once; default
+	// DefaultMaxUploads.
+	MaxUploads int
+	// MaxUploadSize bounds one pushed blob; default DefaultMaxUploadSize.
+	MaxUploadSize int64
+	// UploadIdle ends an upload session unused this long; default
+	// DefaultUploadIdle.
+	UploadIdle time.Duration
 }
 
 // Mirror is the registry API handler.
@@ -90,6 +106,8 @@ type Mirror struct {
 	manifests singleflight.Group
 	classes   *classAnswers
 	negatives *negatives
+	hosted    hostedStore // nil unless Options.Hosted
+	uploads   *uploads
 }
 
 // New returns the API handler.
@@ -116,8 +134,8 @@ func New(o Options) (*Mirror, error) {
 	if o.Metrics == nil {
 		o.Metrics = metrics.Discard()
 	}
-	return &Mirror{
-		opts:      o,
+	m := &Mirror{
+		opts:      withUploadDefaults(o),
 		now:       o.Now,
 		log:       o.Log,
 		regs:      regs,
@@ -125,7 +143,8 @@ func New(o Options) (*Mirror, error) {
 		fills:     newFills(o.Store, o.FillTimeout, o.MaxConcurrentFills, o.Metrics, o.Log),
 		classes:   newClassAnswers(maxClassAnswers),
 		negatives: newNegatives(o.NegativeTTL, o.Now, o.Metrics),
-	}, nil
+	}
+	return m, m.setUpHosted()
 }
 
 // Handler is the API as served. The layers, outside in, each seeing what
@@ -147,6 +166,10 @@ func (m *Mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err, errNotFound)
 		return
 	}
+	if rt.hosted {
+		m.serveHosted(w, r, rt)
+		return
+	}
 	switch rt.kind {
 	case routeBase:
 		w.Header().Set("Content-Type", "application/json")
@@ -164,14 +187,15 @@ func (m *Mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// route parses the request and refuses what the mirror never does.
+// route parses the request and refuses what the mirror never does:
+// writes, anywhere but in a hosted repository.
 func (m *Mirror) route(r *http.Request) (route, error) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return route{}, errWriteRejected
-	}
 	rt, err := parseRoute(r.URL.EscapedPath(), r.URL.Query().Get("ns"), m.regs)
-	if err == nil && rt.kind == routeUpload {
-		err = errWriteRejected
+	if rt.hosted {
+		return rt, err
+	}
+	if !isRead(r.Method) || (err == nil && rt.kind == routeUpload) {
+		return route{}, m.writeRefusal()
 	}
 	return rt, err
 }

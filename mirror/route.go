@@ -32,7 +32,11 @@ type route struct {
 	reg    *registry
 	repo   string // normalized, e.g. library/alpine
 	ref    reference
-	digest v1.Hash // for blobs, and the subject of referrers
+	digest v1.Hash // for blobs and referrers
+	// hosted says repo is one of ours (--hosted): served from local
+	// storage only, reg is nil, and repo is the name as the client wrote it.
+	hosted bool
+	upload string // the upload session, for routeUpload; "" to start one
 }
 
 // parseRoute reads /v2/[<registry>/]<name>/{manifests/<ref>,blobs/<digest>,tags/list,referrers/<digest>}.
@@ -52,11 +56,14 @@ func parseRoute(escapedPath, ns string, regs *registries) (route, error) {
 	}
 	parts := strings.Split(rest, "/")
 	if i := uploadsAt(parts); i > 0 {
-		return route{kind: routeUpload}, nil
+		return regs.uploadRoute(parts, i, ns)
 	}
 	n := len(parts)
 	if n < 3 {
 		return route{}, errNotFoundPath
+	}
+	if name := strings.Join(parts[:n-2], "/"); regs.hosted.match(ns, name) {
+		return hostedRoute(name, parts[n-2], parts[n-1])
 	}
 	reg, name, err := regs.pick(ns, strings.Join(parts[:n-2], "/"))
 	if err != nil {
@@ -70,19 +77,30 @@ func routeFor(reg *registry, name, kind, last string) (route, error) {
 	if err != nil {
 		return route{}, err
 	}
-	rt := route{reg: reg, repo: repo}
+	return pathRoute(route{reg: reg, repo: repo}, kind, last, parseDigest)
+}
+
+// pathRoute reads the part after the name: what is asked for, and its
+// reference, with digests read by digest (mirrored content is sha256
+// only, hosted content may be sha512 too).
+func pathRoute(rt route, kind, last string, digest func(string) (v1.Hash, error)) (route, error) {
+	var err error
 	switch {
 	case kind == "manifests":
 		rt.kind = routeManifest
-		rt.ref, err = parseReference(last)
+		if strings.Contains(last, ":") {
+			rt.ref.digest, err = digest(last)
+		} else {
+			rt.ref, err = parseReference(last)
+		}
 	case kind == "blobs":
 		rt.kind = routeBlob
-		rt.digest, err = parseDigest(last)
-	case kind == "tags" && last == "list":
-		rt.kind = routeTags
+		rt.digest, err = digest(last)
 	case kind == "referrers":
 		rt.kind = routeReferrers
-		rt.digest, err = parseDigest(last)
+		rt.digest, err = digest(last)
+	case kind == "tags" && last == "list":
+		rt.kind = routeTags
 	default:
 		return route{}, errNotFoundPath
 	}

@@ -2,6 +2,8 @@ package mirror_test
 
 import (
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -31,6 +33,13 @@ type setup struct {
 	metrics      *metrics.Metrics
 	maxSize      int64
 	negativeTTL  time.Duration
+	// The write side: hosted patterns and the upload bounds.
+	hosted     []string
+	hostedMax  int64
+	maxUploads int
+	uploadIdle time.Duration
+	connState  func(net.Conn, http.ConnState)
+	log        *slog.Logger
 }
 
 // clock is a time source a test moves by hand, so tags expire without
@@ -66,6 +75,7 @@ func startMirror(t *testing.T, hub *upstreamtest.Hub, s setup) string {
 type running struct {
 	url    string
 	stop   func()
+	store  *cache.Store
 	mirror *mirror.Mirror
 }
 
@@ -90,7 +100,8 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 	for host, other := range s.others {
 		regs = append(regs, mirror.Registry{Host: host, Upstream: client(t, other, setup{})})
 	}
-	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillTimeout: time.Minute, MaxConcurrentFills: s.maxFills, Metrics: s.metrics, Offline: s.offline, StaleWhileRevalidate: s.swr, NegativeTTL: s.negativeTTL}
+	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillTimeout: time.Minute, MaxConcurrentFills: s.maxFills, Metrics: s.metrics, Offline: s.offline, StaleWhileRevalidate: s.swr, NegativeTTL: s.negativeTTL,
+		Hosted: s.hosted, HostedMaxSize: s.hostedMax, MaxUploads: s.maxUploads, UploadIdle: s.uploadIdle, Log: s.log}
 	if s.clock != nil {
 		o.Now = s.clock.Now
 	}
@@ -98,9 +109,11 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(m.Handler())
+	srv := httptest.NewUnstartedServer(m.Handler())
+	srv.Config.ConnState = s.connState
+	srv.Start()
 	var once sync.Once
-	return running{url: srv.URL, mirror: m, stop: func() {
+	return running{url: srv.URL, store: store, mirror: m, stop: func() {
 		once.Do(func() {
 			srv.Close()
 			store.Close()
