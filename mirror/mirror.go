@@ -70,6 +70,9 @@ type Options struct {
 	Log                *slog.Logger
 	// Users are the clients allowed to pull; nil lets anyone pull.
 	Users *Htpasswd
+	// AnonymousPull, with Users, lets anyone read and asks a login only
+	// for writes (login.go has the rule and why /v2/ still challenges).
+	AnonymousPull bool
 }
 
 // Mirror is the registry API handler.
@@ -81,6 +84,7 @@ type Mirror struct {
 	pulls     *topCounter
 	fills     *fills
 	manifests singleflight.Group
+	tokens    *tokenIssuer // the token realm of AnonymousPull, else nil
 }
 
 // New returns the API handler.
@@ -107,13 +111,18 @@ func New(o Options) (*Mirror, error) {
 	if o.Metrics == nil {
 		o.Metrics = metrics.Discard()
 	}
+	var tokens *tokenIssuer
+	if o.Users != nil && o.AnonymousPull {
+		tokens = newTokenIssuer()
+	}
 	return &Mirror{
-		opts:  o,
-		now:   o.Now,
-		log:   o.Log,
-		regs:  regs,
-		pulls: newTopCounter(10000),
-		fills: newFills(o.Store, o.FillTimeout, o.MaxConcurrentFills, o.Metrics, o.Log),
+		tokens: tokens,
+		opts:   o,
+		now:    o.Now,
+		log:    o.Log,
+		regs:   regs,
+		pulls:  newTopCounter(10000),
+		fills:  newFills(o.Store, o.FillTimeout, o.MaxConcurrentFills, o.Metrics, o.Log),
 	}, nil
 }
 
@@ -122,7 +131,9 @@ func New(o Options) (*Mirror, error) {
 //
 //  1. access log and request metrics (observe), so every answer is logged
 //     and counted, a refused login included;
-//  2. the client login check (requireLogin), when Options.Users is set;
+//  2. the client login check (requireLogin), when Options.Users is set:
+//     all of the API, or with AnonymousPull only the writes, and the
+//     token realm;
 //  3. the API (m).
 func (m *Mirror) Handler() http.Handler {
 	return m.observe(m.requireLogin(m))
