@@ -28,7 +28,8 @@ func startHubmirror(ps *procs, bin, upstreamURL string) (*system, error) {
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	p, err := ps.start("hubmirror", offlineEnv(), bin, "serve",
-		"--listen", addr, "--data-dir", filepath.Join(ps.dir, "hubmirror-data"), "--upstream", upstreamURL)
+		"--listen", addr, "--data-dir", filepath.Join(ps.dir, "hubmirror-data"), "--upstream", upstreamURL,
+		"--hosted", "bench/*") // scenario 8's pushes; no name the other scenarios pull
 	if err != nil {
 		return nil, err
 	}
@@ -77,6 +78,44 @@ func startRegistry(ps *procs, bin, upstreamURL string) (*system, error) {
 		return nil, err
 	}
 	s := &system{name: "registry:2", url: "http://" + addr, proc: p}
+	return s, waitReady(p, readyTimeout, func() error { return probe(s.url + "/v2/") })
+}
+
+// plainRegistryConfig is the distribution registry as a private registry
+// (no proxy section): scenario 8's reference for pushes.
+const plainRegistryConfig = `version: 0.1
+log:
+  level: info
+storage:
+  filesystem:
+    rootdirectory: %s
+  cache:
+    blobdescriptor: inmemory
+  maintenance:
+    uploadpurging:
+      enabled: false
+http:
+  addr: %s
+`
+
+// startPlainRegistry runs the distribution registry without a proxy, the
+// way registry:2 runs by default, so that it accepts pushes.
+func startPlainRegistry(ps *procs, bin string) (*system, error) {
+	port, err := proctest.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cfg := filepath.Join(ps.dir, "registry-plain.yml")
+	body := fmt.Sprintf(plainRegistryConfig, filepath.Join(ps.dir, "registry-plain-data"), addr)
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		return nil, err
+	}
+	p, err := ps.start("registry-plain", offlineEnv("OTEL_TRACES_EXPORTER=none"), bin, "serve", cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := &system{name: regName, url: "http://" + addr, proc: p}
 	return s, waitReady(p, readyTimeout, func() error { return probe(s.url + "/v2/") })
 }
 
