@@ -24,7 +24,7 @@ type Evicted struct {
 func (s *Store) Evict() (Evicted, error) {
 	s.maint.Lock()
 	defer s.maint.Unlock()
-	if s.opts.MaxSize == 0 || s.used.Load() <= s.opts.MaxSize {
+	if s.opts.MaxSize == 0 || s.cachedSize() <= s.opts.MaxSize {
 		return Evicted{}, nil
 	}
 	got, err := s.evictTo(s.opts.LowWater)
@@ -34,6 +34,7 @@ func (s *Store) Evict() (Evicted, error) {
 
 // EvictTo removes least recently used content, pins and fills aside,
 // until usage is at most target, whatever the cap: offline pruning.
+// Hosted content is neither removed nor counted.
 func (s *Store) EvictTo(target int64) (Evicted, error) {
 	s.maint.Lock()
 	defer s.maint.Unlock()
@@ -53,16 +54,19 @@ func (s *Store) evictTo(target int64) (Evicted, error) {
 	if err := s.flush(); err != nil {
 		return got, err
 	}
-	pinned := s.pinnedSet()
+	pinned, err := s.keptSet()
+	if err != nil {
+		return got, err
+	}
 	from := []byte(accessPrefix)
-	for s.used.Load() > target {
-		victims, next, err := s.scanLRU(from, s.used.Load()-target, pinned)
+	for s.cachedSize() > target {
+		victims, next, err := s.scanLRU(from, s.cachedSize()-target, pinned)
 		if err != nil {
 			return got, err
 		}
 		if len(victims) == 0 {
 			s.log.Warn("cache: cannot evict further, the rest is pinned or being filled",
-				"used", s.used.Load(), "target", target)
+				"used", s.cachedSize(), "target", target)
 			return got, nil
 		}
 		claimed, release := s.claim(victims, false)
@@ -129,6 +133,13 @@ func (s *Store) current(victims []victim) (live map[id]Meta, stale [][]byte, err
 			m, ok, err := peekMeta(txn, v.id)
 			if err != nil {
 				return err
+			}
+			// Held since the walk began: hosted content is never evicted.
+			if held, err := exists(txn, holdKey(v.id)); err != nil || held {
+				if err != nil {
+					return err
+				}
+				continue
 			}
 			switch {
 			case ok && (v.at < 0 || m.LastAccess.UnixNano() == v.at):

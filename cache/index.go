@@ -101,7 +101,8 @@ func (s *Store) update(fn func(*badger.Txn) error) error {
 			break
 		}
 	}
-	if err != nil {
+	// Not found is an answer, not a failed write: nothing was half-done.
+	if err != nil && !errors.Is(err, ErrNotFound) {
 		s.dirty.Store(true)
 	}
 	return err

@@ -18,7 +18,9 @@ import (
 //	├── blobs/sha256/ab/ab12…ef     verified content (layers, configs and
 //	│                               manifests alike), named by its digest;
 //	│                               never partial, never rewritten
-//	├── tmp/fill-*                  content still arriving; removed at start
+//	├── tmp/fill-*, tmp/upload-*    content still arriving (a fill, a push);
+//	│                               removed at start, so a crash mid-push
+//	│                               leaves nothing visible
 //	└── index/                      Badger
 //
 //	Badger keys (binary)                      value
@@ -31,6 +33,23 @@ import (
 //	                                          fetched at)
 //	r/<upstream>/<repo>                       empty; the repository has a
 //	                                          cached tag (for /v2/_catalog)
+//
+//	Hosted repositories (pushed content; hosted_keys.go; "\0" ends a name)
+//	h/<sha256>                                uvarint unix ns of the latest
+//	                                          link: held, never evicted, not
+//	                                          counted against the cap
+//	hl/<repo>\0<sha256>                       uvarint unix ns: a blob of repo
+//	hm/<repo>\0<sha256>                       media type: a manifest of repo
+//	ht/<repo>\0<tag>                          JSON HostedTag (digest, type)
+//	hr/<repo>                                 empty; the hosted repository
+//	hs/<sha512: 64 raw bytes>                 sha256 id the content is under
+//	hx/<repo>\0<subject digest>\0<sha256>     JSON descriptor: a referrer
+//
+// Hosted content is content like any other (one c/ record and one file,
+// whether it came from upstream or a push); h/ only keeps the evictor off
+// it. Every link or manifest has an h/ key; the hosted collector
+// (hosted_gc.go) removes h/ keys, and the content, that no link or
+// manifest needs and that were last linked before the grace period.
 //
 // Every c/ record has exactly one a/ key, written and deleted in the same
 // transaction; an a/ key whose record disagrees is stale and is dropped when

@@ -15,6 +15,8 @@ func (s *Store) maintain() {
 	flush := time.NewTicker(flushInterval)
 	evict := time.NewTicker(evictInterval)
 	gc := time.NewTicker(gcInterval)
+	hosted := time.NewTicker(hostedGCEvery)
+	defer hosted.Stop()
 	defer flush.Stop()
 	defer evict.Stop()
 	defer gc.Stop()
@@ -32,6 +34,8 @@ func (s *Store) maintain() {
 			s.evictLogged()
 		case <-gc.C:
 			s.collectValueLog()
+		case <-hosted.C:
+			s.collectHostedLogged()
 		}
 	}
 }
@@ -44,7 +48,21 @@ func (s *Store) evictLogged() {
 	}
 	if got.Blobs > 0 {
 		s.log.Info("cache: evicted least recently used content", "blobs", got.Blobs, "bytes", got.Bytes,
-			"used", s.used.Load(), "cap", s.opts.MaxSize, "took", time.Since(start))
+			"used", s.cachedSize(), "cap", s.opts.MaxSize, "took", time.Since(start))
+	}
+}
+
+func (s *Store) collectHostedLogged() {
+	if s.hostedUsed.Load() == 0 {
+		return
+	}
+	got, err := s.CollectHosted(s.opts.HostedGrace)
+	if err != nil {
+		s.log.Error("cache: hosted garbage collection", "error", err)
+	}
+	if got.Blobs > 0 || got.Links > 0 {
+		s.log.Info("cache: reclaimed hosted content no manifest refers to",
+			"unlinked", got.Links, "blobs", got.Blobs, "bytes", got.Bytes)
 	}
 }
 

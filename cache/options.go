@@ -16,7 +16,11 @@ type Options struct {
 	// Pins name images ("alpine:3.20", "ghcr.io/org/app@sha256:…") whose
 	// manifests, configs and layers are never evicted.
 	Pins []string
-	Log  *slog.Logger
+	// HostedGrace is how long pushed content no hosted manifest refers to
+	// is kept before the hosted collector reclaims it; 0 means
+	// DefaultHostedGrace.
+	HostedGrace time.Duration
+	Log         *slog.Logger
 }
 
 // How often the background work runs. A minute of access times can be lost
@@ -25,11 +29,15 @@ const (
 	flushInterval = time.Minute
 	evictInterval = time.Minute
 	gcInterval    = 5 * time.Minute
+	hostedGCEvery = 10 * time.Minute
 )
 
 func (o Options) normalise() (Options, []pin, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.HostedGrace <= 0 {
+		o.HostedGrace = DefaultHostedGrace
 	}
 	if o.MaxSize < 0 || o.LowWater < 0 {
 		return o, nil, fmt.Errorf("cache size limits must not be negative")

@@ -38,7 +38,12 @@ type Store struct {
 	used      atomic.Int64
 	entries   atomic.Int64
 	evictions atomic.Int64 // digests evicted since open, for metrics
-	hot       *hotSet      // small bodies read recently, served without the disk
+	// hostedUsed is the part of used that hosted content holds (h/ keys),
+	// which the cap does not count; hostedRepos counts hr/ keys. Both are
+	// counted at Open and moved by hostedUpdate.
+	hostedUsed  atomic.Int64
+	hostedRepos atomic.Int64
+	hot         *hotSet // small bodies read recently, served without the disk
 	// dirty is set when an index write failed, so Close must not promise
 	// the next Open that index and files agree.
 	dirty atomic.Bool
@@ -121,6 +126,10 @@ func (s *Store) start() error {
 		s.db.Close()
 		return fmt.Errorf("reconciling index with %s: %w", filepath.Join(s.dir, blobsDir), err)
 	}
+	if err := s.countHosted(); err != nil {
+		s.db.Close()
+		return fmt.Errorf("counting hosted content: %w", err)
+	}
 	return nil
 }
 
@@ -160,8 +169,18 @@ func (s *Store) releaseLock() {
 func (s *Store) Dir() string { return s.dir }
 
 // Used is the bytes of verified content the index accounts for; it equals
-// the bytes under blobs/.
+// the bytes under blobs/, hosted content included.
 func (s *Store) Used() int64 { return s.used.Load() }
+
+// HostedSize is the part of Used that hosted repositories hold: never
+// evicted, and not counted against MaxSize.
+func (s *Store) HostedSize() int64 { return s.hostedUsed.Load() }
+
+// HostedRepositories is the number of hosted repositories.
+func (s *Store) HostedRepositories() int64 { return s.hostedRepos.Load() }
+
+// cachedSize is what the cap bounds: content from upstream.
+func (s *Store) cachedSize() int64 { return s.used.Load() - s.hostedUsed.Load() }
 
 // Entries is the number of digests stored.
 func (s *Store) Entries() int64 { return s.entries.Load() }

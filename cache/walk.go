@@ -91,12 +91,17 @@ type Stats struct {
 	MaxSize int64 `json:"maxSize,omitempty"`
 	Tags    int64 `json:"tags"`
 	Repos   int64 `json:"repositories"`
+	// Hosted is the part of Bytes hosted repositories hold, outside the
+	// cap; HostedRepos counts those repositories.
+	Hosted      int64 `json:"hostedBytes"`
+	HostedRepos int64 `json:"hostedRepositories"`
 }
 
 // Stats counts what is stored. Entries and bytes are kept in memory; tags
 // and repositories are counted from the index.
 func (s *Store) Stats() (Stats, error) {
-	st := Stats{Entries: s.entries.Load(), Bytes: s.used.Load(), MaxSize: s.opts.MaxSize}
+	st := Stats{Entries: s.entries.Load(), Bytes: s.used.Load(), MaxSize: s.opts.MaxSize,
+		Hosted: s.hostedUsed.Load(), HostedRepos: s.hostedRepos.Load()}
 	err := s.db.View(func(txn *badger.Txn) error {
 		st.Tags = countKeys(txn, tagPrefix)
 		st.Repos = countKeys(txn, repoPrefix)
