@@ -1,0 +1,115 @@
+package e2e
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
+)
+
+// The issue's "What a user does", with a real dockerd: --hosted team/*,
+// --htpasswd and --anonymous-pull. Anonymous pulls of mirrored and hosted
+// images work; an anonymous push and a wrong password are refused; after
+// docker login a locally made image pushes, a second image on it mounts
+// the shared layer, and both pull back anonymously with the digest the
+// push reported. No hosted name, nor the refused push outside the
+// patterns, reaches the hub.
+func TestDockerPushLoginAnonymousPull(t *testing.T) {
+	requireDockerd(t)
+	t.Parallel()
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	alpine := addImage(t, hub, "library/alpine", "latest")
+	mirror := startHubmirror(t, "--upstream", hub.URL, "--hosted", "team/*",
+		"--htpasswd", writeHtpasswd(t, "dev", "push-pass"), "--anonymous-pull")
+	host := hostOf(mirror)
+	d := startDockerd(t, mirror)
+
+	// Anonymous pull of a mirrored image, by registry-mirrors.
+	if out, err := d.Pull(t, "alpine"); err != nil {
+		t.Fatalf("anonymous docker pull alpine: %v\n%s", err, out)
+	}
+	assertPulled(t, d, "alpine", alpine.manifest, alpine.config)
+
+	app := host + "/team/app:1.4"
+	mustDocker(t, d, "import", writeLayerTar(t, "app.bin", 1<<20), app)
+	if out, err := d.docker(t, pullTimeout, "push", app); err == nil {
+		t.Fatalf("anonymous docker push succeeded:\n%s", out)
+	}
+	if out, err := d.login(t, host, "dev", "wrong"); err == nil {
+		t.Fatalf("docker login with a wrong password succeeded:\n%s", out)
+	}
+	if out, err := d.login(t, host, "dev", "push-pass"); err != nil {
+		t.Fatalf("docker login: %v\n%s", err, out)
+	}
+	appDigest := dockerPush(t, d, app)
+
+	// A second image on top of the first: its base layer is mounted.
+	app2 := host + "/team/app2:1"
+	mustDocker(t, d, "create", "--name", "app2", app, "/none")
+	mustDocker(t, d, "cp", writeLayerTar(t, "extra.bin", 64<<10), "app2:/extra.tar")
+	mustDocker(t, d, "commit", "app2", app2)
+	out := mustDocker(t, d, "push", app2)
+	if !strings.Contains(out, "Mounted from team/app") {
+		t.Errorf("docker push of an image on team/app did not mount the shared layer:\n%s", out)
+	}
+	app2Digest := pushedDigest(t, out)
+
+	// Anonymous pulls of hosted images, after forgetting everything local.
+	mustDocker(t, d, "logout", host)
+	mustDocker(t, d, "rm", "app2")
+	d.Rmi(t, app, app2)
+	for ref, digest := range map[string]string{app: appDigest, app2: app2Digest} {
+		if out, err := d.Pull(t, ref); err != nil {
+			t.Fatalf("anonymous docker pull %s: %v\n%s", ref, err, out)
+		}
+		repo := ref[:strings.LastIndex(ref, ":")] + "@" + digest
+		if got := d.RepoDigests(t, ref); len(got) != 1 || got[0] != repo {
+			t.Errorf("RepoDigests of %s = %v, want [%s]", ref, got, repo)
+		}
+	}
+	if out, err := d.Pull(t, host+"/team/app:missing"); err == nil {
+		t.Errorf("pull of a missing hosted tag succeeded:\n%s", out)
+	}
+
+	// A push outside the patterns is refused, even logged in.
+	if out, err := d.login(t, host, "dev", "push-pass"); err != nil {
+		t.Fatalf("docker login: %v\n%s", err, out)
+	}
+	other := host + "/other/app:1"
+	mustDocker(t, d, "tag", app, other)
+	if out, err := d.docker(t, pullTimeout, "push", other); err == nil || !strings.Contains(strings.ToLower(out), "denied") {
+		t.Errorf("push outside --hosted: err %v, want denied:\n%s", err, out)
+	}
+	for _, repo := range []string{"team/app", "team/app2", "other/app", "library/other/app"} {
+		if n := hub.RequestsFor(repo); n != 0 {
+			t.Errorf("%d requests for %s reached the hub", n, repo)
+		}
+	}
+}
+
+func mustDocker(t *testing.T, d *dockerd, args ...string) string {
+	t.Helper()
+	out, err := d.docker(t, pullTimeout, args...)
+	if err != nil {
+		t.Fatalf("docker %s: %v", strings.Join(args, " "), err)
+	}
+	return out
+}
+
+// dockerPush pushes ref and returns the manifest digest docker reports.
+func dockerPush(t *testing.T, d *dockerd, ref string) string {
+	t.Helper()
+	return pushedDigest(t, mustDocker(t, d, "push", ref))
+}
+
+var pushedDigestLine = regexp.MustCompile(`digest: (sha256:[0-9a-f]{64}) size:`)
+
+func pushedDigest(t *testing.T, out string) string {
+	t.Helper()
+	m := pushedDigestLine.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no digest in docker push output:\n%s", out)
+	}
+	return m[1]
+}

@@ -1,0 +1,78 @@
+package e2e
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hubmirror/hubmirror/internal/proctest"
+)
+
+// toolTimeout bounds one crane, oras or skopeo command.
+const toolTimeout = 2 * time.Minute
+
+// writeLayerTar writes a tar holding one file of size random bytes: a new
+// layer on every call, as `docker import` and `crane append` take it.
+func writeLayerTar(t *testing.T, file string, size int) string {
+	t.Helper()
+	content := make([]byte, size)
+	rand.Read(content)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	hdr := &tar.Header{Name: file, Mode: 0o644, Size: int64(size), ModTime: time.Unix(1, 0)}
+	if err := tw.WriteHeader(hdr); err != nil {
+		t.Fatal(err)
+	}
+	tw.Write(content)
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return writeTestFile(t, strings.ReplaceAll(file, "/", "_")+".tar", buf.Bytes(), 0o644)
+}
+
+// runTool runs a client program and fails the test if it fails.
+func runTool(t *testing.T, bin string, args ...string) string {
+	t.Helper()
+	out, err := tryTool(t, bin, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// tryTool runs a client program offline with a private HOME and config,
+// so the host's registry credentials stay out of it.
+func tryTool(t *testing.T, bin string, args ...string) (string, error) {
+	t.Helper()
+	home := t.TempDir()
+	env := append(proctest.DropEnv(offlineEnv(), "DOCKER_", "HOME", "XDG_"), "HOME="+home,
+		"DOCKER_CONFIG="+filepath.Join(home, ".docker"))
+	out, err := proctest.Run(context.Background(), toolTimeout, env, bin, args...)
+	t.Logf("%s %s:\n%s", filepath.Base(bin), strings.Join(args, " "), lastLines(out, 6))
+	return out, err
+}
+
+// lastLines keeps a tool's log short in the test output.
+func lastLines(out string, n int) string {
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) > n {
+		lines = append([]string{"…"}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// readFile is os.ReadFile that fails the test.
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
