@@ -22,6 +22,14 @@ type CacheSource interface {
 type cacheCollector struct {
 	src                        atomic.Pointer[CacheSource]
 	size, limit, entries, evic *prometheus.Desc
+	hosted, hostedRepos        *prometheus.Desc
+}
+
+// HostedSource is what a cache that keeps hosted repositories adds: the
+// bytes they hold (part of Used, outside MaxSize) and how many there are.
+type HostedSource interface {
+	HostedSize() int64
+	HostedRepositories() int64
 }
 
 func newCacheCollector() *cacheCollector {
@@ -30,6 +38,9 @@ func newCacheCollector() *cacheCollector {
 		limit:   prometheus.NewDesc(ns+"_cache_max_size_bytes", "The cache's size cap (0: unbounded).", nil, nil),
 		entries: prometheus.NewDesc(ns+"_cache_entries", "Blobs and manifests in the cache.", nil, nil),
 		evic:    prometheus.NewDesc(ns+"_cache_evictions_total", "Blobs and manifests removed from the cache to stay under its size cap.", nil, nil),
+		hosted: prometheus.NewDesc(ns+"_hosted_size_bytes",
+			"Bytes hosted repositories hold: part of hubmirror_cache_size_bytes, never evicted, not counted against the cap.", nil, nil),
+		hostedRepos: prometheus.NewDesc(ns+"_hosted_repositories", "Hosted repositories.", nil, nil),
 	}
 }
 
@@ -38,6 +49,8 @@ func (c *cacheCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.limit
 	ch <- c.entries
 	ch <- c.evic
+	ch <- c.hosted
+	ch <- c.hostedRepos
 }
 
 func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
@@ -50,6 +63,10 @@ func (c *cacheCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.limit, prometheus.GaugeValue, float64(src.MaxSize()))
 	ch <- prometheus.MustNewConstMetric(c.entries, prometheus.GaugeValue, float64(src.Entries()))
 	ch <- prometheus.MustNewConstMetric(c.evic, prometheus.CounterValue, float64(src.Evictions()))
+	if h, ok := src.(HostedSource); ok {
+		ch <- prometheus.MustNewConstMetric(c.hosted, prometheus.GaugeValue, float64(h.HostedSize()))
+		ch <- prometheus.MustNewConstMetric(c.hostedRepos, prometheus.GaugeValue, float64(h.HostedRepositories()))
+	}
 }
 
 // WatchCache makes the cache's figures part of every scrape.

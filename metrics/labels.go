@@ -18,6 +18,10 @@ const (
 	ReasonCorrupt  = "corrupt"  // digest or size mismatch
 	ReasonUpstream = "upstream" // unreachable or refused
 	ReasonLocal    = "local"    // disk
+
+	UploadStarted   = "started"   // a blob upload session opened
+	UploadCompleted = "completed" // verified and stored
+	UploadFailed    = "failed"    // bad digest, too large, disconnected or cancelled
 )
 
 // The sets themselves, for New to start at zero and for tests to check
@@ -27,6 +31,7 @@ var (
 	LookupResults    = []string{ResultHit, ResultMiss, ResultStale}
 	ServedSources    = []string{SourceCache, SourceFill}
 	FillErrorReasons = []string{ReasonCorrupt, ReasonUpstream, ReasonLocal}
+	UploadEvents     = []string{UploadStarted, UploadCompleted, UploadFailed}
 )
 
 // startAtZero creates every series of the fixed-set counters. A Vec
@@ -43,5 +48,8 @@ func (m *Metrics) startAtZero() {
 	}
 	for _, reason := range FillErrorReasons {
 		m.FillErrors.WithLabelValues(reason)
+	}
+	for _, event := range UploadEvents {
+		m.Uploads.WithLabelValues(event)
 	}
 }

@@ -24,8 +24,10 @@ type Metrics struct {
 	UpstreamBytes    *prometheus.CounterVec // upstream
 	UpstreamTokens   *prometheus.CounterVec // upstream
 	RateRemaining    *prometheus.GaugeVec   // upstream
+	Uploads          *prometheus.CounterVec // event (UploadEvents)
+	UploadBytes      prometheus.Counter
 
-	cache *cacheCollector // size, cap, entries, evictions: see WatchCache
+	cache *cacheCollector // size, cap, entries, evictions, hosted: see WatchCache
 }
 
 // New builds the collectors and registers them, with the Go runtime and
@@ -56,11 +58,15 @@ func New(reg prometheus.Registerer) *Metrics {
 			Help: "Token requests sent to upstream token realms."}, []string{"upstream"}),
 		RateRemaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: ns, Name: "upstream_ratelimit_remaining",
 			Help: "Pulls left in the upstream's rate-limit window, as it last reported (Docker Hub's ratelimit-remaining)."}, []string{"upstream"}),
+		Uploads: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "uploads_total",
+			Help: "Blob uploads to hosted repositories, by event: started, completed (verified and stored), failed."}, []string{"event"}),
+		UploadBytes: prometheus.NewCounter(prometheus.CounterOpts{Namespace: ns, Name: "upload_received_bytes_total",
+			Help: "Blob bytes received from clients pushing to hosted repositories."}),
 		cache: newCacheCollector(),
 	}
 	reg.MustRegister(m.HTTPRequests, m.HTTPDuration, m.CacheLookups, m.ServedBytes, m.FillsInFlight,
 		m.FillFollowers, m.FillFirstByte, m.FillErrors, m.UpstreamRequests, m.UpstreamBytes,
-		m.UpstreamTokens, m.RateRemaining, m.cache,
+		m.UpstreamTokens, m.RateRemaining, m.Uploads, m.UploadBytes, m.cache,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.startAtZero()
 	return m

@@ -18,6 +18,9 @@ type recorder struct {
 	route  string
 	cache  string // hit, miss, stale, or "" where no cache was involved
 	err    error  // the cause behind an error response, for the operator
+	// received is the blob bytes a push sent in this request, so push
+	// lines in the access log say how much came in, not only what went out.
+	received int64
 	// upstream is how long the request waited on upstream (a manifest
 	// fetch, a revalidation, a fill's first byte); zero for cache hits.
 	upstream time.Duration
@@ -104,6 +107,9 @@ func logRequest(log *slog.Logger, r *http.Request, rec *recorder, took time.Dura
 	if rec.upstream > 0 {
 		attrs = append(attrs, slog.Duration("upstream", rec.upstream))
 	}
+	if rec.received > 0 {
+		attrs = append(attrs, slog.Int64("received", rec.received))
+	}
 	if rec.err != nil {
 		attrs = append(attrs, slog.String("error", rec.err.Error()))
 	}
@@ -130,5 +136,11 @@ func noteCache(w http.ResponseWriter, result string) {
 func noteError(w http.ResponseWriter, err error) {
 	if rec, ok := w.(*recorder); ok {
 		rec.err = err
+	}
+}
+
+func noteReceived(w http.ResponseWriter, n int64) {
+	if rec, ok := w.(*recorder); ok {
+		rec.received += n
 	}
 }

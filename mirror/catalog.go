@@ -19,7 +19,8 @@ const (
 // cached tag), paginated with n and last as the distribution spec says.
 // Docker Hub's repositories are listed by their own names; other
 // registries' carry their host in front, the name to pull them by through
-// this mirror (mirror.lan:5000/ghcr.io/owner/tool). ?ns= lists one registry.
+// this mirror (mirror.lan:5000/ghcr.io/owner/tool). Hosted repositories
+// are listed by the names they were pushed under. ?ns= lists one registry.
 func (m *Mirror) serveCatalog(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	n, err := pageSize(q.Get("n"))
@@ -65,8 +66,15 @@ func (m *Mirror) catalog(ns string) ([]string, error) {
 			all = append(all, reg.displayName(repo, ns != ""))
 		}
 	}
+	if m.hosted != nil && ns == "" {
+		hosted, err := m.hosted.HostedRepositoryNames()
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, hosted...) // named as pushed, beside the mirrored ones
+	}
 	sort.Strings(all)
-	return all, nil
+	return slices.Compact(all), nil
 }
 
 func pageSize(v string) (int, error) {

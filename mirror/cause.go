@@ -49,6 +49,25 @@ func causeOf(err error) cause {
 	return causeLocal
 }
 
+// hostedError decides what a client of a hosted repository is told about
+// the store's answer: there is no upstream to blame, so content that does
+// not match is the client's (DIGEST_INVALID, nothing was stored), and a
+// manifest naming content that is absent is MANIFEST_BLOB_UNKNOWN, and
+// anything else absent is notFound: not a cache miss, as on the read side
+// (where it would be our bug), but the answer.
+func hostedError(err error, notFound errorCode) error {
+	var missing *cache.MissingError
+	switch {
+	case errors.As(err, &missing):
+		return apiErr(errManifestBlobUnknown, "%v", missing)
+	case errors.Is(err, cache.ErrNotFound):
+		return apiErr(notFound, "not found in this hosted repository")
+	case errors.Is(err, cache.ErrCorrupt), errors.Is(err, cache.ErrUnsupportedDigest):
+		return apiErr(errDigestInvalid, "%v; nothing was stored", err)
+	}
+	return err
+}
+
 func statusCause(se *upstream.StatusError) cause {
 	switch {
 	case upstream.IsNotFound(se):

@@ -37,6 +37,14 @@ var (
 	errInternal        = errorCode{"UNKNOWN", http.StatusInternalServerError}
 	errUnauthorized    = errorCode{"UNAUTHORIZED", http.StatusUnauthorized}
 	errPageSizeInvalid = errorCode{"PAGINATION_NUMBER_INVALID", http.StatusBadRequest}
+
+	// The write side, for hosted repositories.
+	errUploadUnknown       = errorCode{"BLOB_UPLOAD_UNKNOWN", http.StatusNotFound}
+	errUploadInvalid       = errorCode{"BLOB_UPLOAD_INVALID", http.StatusBadRequest}
+	errRangeInvalid        = errorCode{"BLOB_UPLOAD_INVALID", http.StatusRequestedRangeNotSatisfiable}
+	errManifestInvalid     = errorCode{"MANIFEST_INVALID", http.StatusBadRequest}
+	errManifestBlobUnknown = errorCode{"MANIFEST_BLOB_UNKNOWN", http.StatusBadRequest}
+	errSizeInvalid         = errorCode{"SIZE_INVALID", http.StatusRequestEntityTooLarge}
 )
 
 // apiError is an error already decided: a code and a message for the client.

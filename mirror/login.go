@@ -51,7 +51,7 @@ func (m *Mirror) requireLogin(next http.Handler) http.Handler {
 				m.serveToken(w, r)
 				return
 			}
-			if isRead(r) {
+			if isAnonymousRead(r) {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -64,10 +64,10 @@ func (m *Mirror) requireLogin(next http.Handler) http.Handler {
 	})
 }
 
-// isRead tells the requests that --anonymous-pull opens: GET and HEAD
+// isAnonymousRead tells the requests that --anonymous-pull opens: GET and HEAD
 // anywhere in the API but /v2/ itself (the login probe) and upload
 // sessions (part of a push).
-func isRead(r *http.Request) bool {
+func isAnonymousRead(r *http.Request) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return false
 	}

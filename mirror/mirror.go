@@ -73,6 +73,22 @@ type Options struct {
 	// AnonymousPull, with Users, lets anyone read and asks a login only
 	// for writes (login.go has the rule and why /v2/ still challenges).
 	AnonymousPull bool
+
+	// Hosted are path.Match patterns of repositories pushed to and served
+	// from local storage only, never upstream (hosted_route.go says how
+	// names are matched). Empty: the mirror is read-only.
+	Hosted []string
+	// HostedMaxSize caps the bytes hosted content may hold; a push past it
+	// is refused with DENIED. 0: unbounded.
+	HostedMaxSize int64
+	// MaxUploads bounds upload sessions open at once; default
+	// DefaultMaxUploads.
+	MaxUploads int
+	// MaxUploadSize bounds one pushed blob; default DefaultMaxUploadSize.
+	MaxUploadSize int64
+	// UploadIdle ends an upload session unused this long; default
+	// DefaultUploadIdle.
+	UploadIdle time.Duration
 }
 
 // Mirror is the registry API handler.
@@ -85,6 +101,8 @@ type Mirror struct {
 	fills     *fills
 	manifests singleflight.Group
 	tokens    *tokenIssuer // the token realm of AnonymousPull, else nil
+	hosted    hostedStore  // nil unless Options.Hosted
+	uploads   *uploads
 }
 
 // New returns the API handler.
@@ -111,19 +129,18 @@ func New(o Options) (*Mirror, error) {
 	if o.Metrics == nil {
 		o.Metrics = metrics.Discard()
 	}
-	var tokens *tokenIssuer
-	if o.Users != nil && o.AnonymousPull {
-		tokens = newTokenIssuer()
+	m := &Mirror{
+		opts:  withUploadDefaults(o),
+		now:   o.Now,
+		log:   o.Log,
+		regs:  regs,
+		pulls: newTopCounter(10000),
+		fills: newFills(o.Store, o.FillTimeout, o.MaxConcurrentFills, o.Metrics, o.Log),
 	}
-	return &Mirror{
-		tokens: tokens,
-		opts:   o,
-		now:    o.Now,
-		log:    o.Log,
-		regs:   regs,
-		pulls:  newTopCounter(10000),
-		fills:  newFills(o.Store, o.FillTimeout, o.MaxConcurrentFills, o.Metrics, o.Log),
-	}, nil
+	if o.Users != nil && o.AnonymousPull {
+		m.tokens = newTokenIssuer()
+	}
+	return m, m.setUpHosted()
 }
 
 // Handler is the API as served. The layers, outside in, each seeing what
@@ -147,6 +164,10 @@ func (m *Mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, err, errNotFound)
 		return
 	}
+	if rt.hosted {
+		m.serveHosted(w, r, rt)
+		return
+	}
 	switch rt.kind {
 	case routeBase:
 		w.Header().Set("Content-Type", "application/json")
@@ -162,14 +183,15 @@ func (m *Mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// route parses the request and refuses what the mirror never does.
+// route parses the request and refuses what the mirror never does:
+// writes, anywhere but in a hosted repository.
 func (m *Mirror) route(r *http.Request) (route, error) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return route{}, errWriteRejected
-	}
 	rt, err := parseRoute(r.URL.EscapedPath(), r.URL.Query().Get("ns"), m.regs)
-	if err == nil && rt.kind == routeUpload {
-		err = errWriteRejected
+	if rt.hosted {
+		return rt, err
+	}
+	if !isRead(r.Method) || (err == nil && rt.kind == routeUpload) {
+		return route{kind: rt.kind}, m.writeRefusal()
 	}
 	return rt, err
 }

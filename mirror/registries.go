@@ -60,6 +60,7 @@ func (r *registry) allows(repo string) bool {
 type registries struct {
 	byHost map[string]*registry
 	def    *registry
+	hosted hostedPatterns // names served from local storage (hosted_route.go)
 }
 
 func newRegistries(list []Registry) (*registries, error) {

@@ -18,10 +18,11 @@ const (
 	routeTags
 	routeUpload
 	routeCatalog
+	routeReferrers
 )
 
 // The manifest and blob routes name the kinds of cache lookup in metrics.
-var routeNames = [...]string{"unknown", "base", metrics.KindManifest, metrics.KindBlob, "tags", "upload", "catalog"}
+var routeNames = [...]string{"unknown", "base", metrics.KindManifest, metrics.KindBlob, "tags", "upload", "catalog", "referrers"}
 
 func (k routeKind) String() string { return routeNames[k] }
 
@@ -31,7 +32,11 @@ type route struct {
 	reg    *registry
 	repo   string // normalized, e.g. library/alpine
 	ref    reference
-	digest v1.Hash // for blobs
+	digest v1.Hash // for blobs and referrers
+	// hosted says repo is one of ours (--hosted): served from local
+	// storage only, reg is nil, and repo is the name as the client wrote it.
+	hosted bool
+	upload string // the upload session, for routeUpload; "" to start one
 }
 
 // parseRoute reads /v2/[<registry>/]<name>/{manifests/<ref>,blobs/<digest>,tags/list}.
@@ -51,11 +56,14 @@ func parseRoute(escapedPath, ns string, regs *registries) (route, error) {
 	}
 	parts := strings.Split(rest, "/")
 	if i := uploadsAt(parts); i > 0 {
-		return route{kind: routeUpload}, nil
+		return regs.uploadRoute(parts, i, ns)
 	}
 	n := len(parts)
 	if n < 3 {
 		return route{}, errNotFoundPath
+	}
+	if name := strings.Join(parts[:n-2], "/"); regs.hosted.match(ns, name) {
+		return hostedRoute(name, parts[n-2], parts[n-1])
 	}
 	reg, name, err := regs.pick(ns, strings.Join(parts[:n-2], "/"))
 	if err != nil {

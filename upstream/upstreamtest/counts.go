@@ -13,6 +13,10 @@ import (
 // a handler is counted, including those answered 401 or with an injected
 // fault, because each one is load the real Hub would see.
 type Counts struct {
+	// Requests counts everything the registry listener received, writes
+	// and unknown paths included: what a test that expects a mirror to
+	// send nothing upstream (a hosted name, a refused push) checks.
+	Requests      int64
 	Pings         int64 // GET/HEAD /v2/
 	Tokens        int64 // requests to the token endpoint
 	ManifestGets  int64
@@ -39,6 +43,7 @@ type TokenRequest struct {
 }
 
 type counters struct {
+	requests                                                        atomic.Int64
 	pings, tokens, manifestGets, manifestHeads, blobGets, blobHeads atomic.Int64
 	cdnGets, cdnAuthorized, cdnBytes, tagLists, unauthorized        atomic.Int64
 
@@ -53,7 +58,8 @@ func (c *counters) init() { c.perBlob = map[string]int64{} }
 func (h *Hub) Counts() Counts {
 	c := &h.count
 	return Counts{
-		Pings: c.pings.Load(), Tokens: c.tokens.Load(),
+		Requests: c.requests.Load(),
+		Pings:    c.pings.Load(), Tokens: c.tokens.Load(),
 		ManifestGets: c.manifestGets.Load(), ManifestHeads: c.manifestHeads.Load(),
 		BlobGets: c.blobGets.Load(), BlobHeads: c.blobHeads.Load(),
 		CDNGets: c.cdnGets.Load(), CDNAuthorized: c.cdnAuthorized.Load(),
@@ -82,7 +88,7 @@ func (h *Hub) TokenRequests() []TokenRequest {
 // pending faults are kept.
 func (h *Hub) Reset() {
 	c := &h.count
-	for _, a := range []*atomic.Int64{&c.pings, &c.tokens, &c.manifestGets,
+	for _, a := range []*atomic.Int64{&c.requests, &c.pings, &c.tokens, &c.manifestGets,
 		&c.manifestHeads, &c.blobGets, &c.blobHeads, &c.cdnGets,
 		&c.cdnAuthorized, &c.cdnBytes, &c.tagLists, &c.unauthorized} {
 		a.Store(0)

@@ -19,6 +19,7 @@ var repoName = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-
 // serveRegistry is the registry listener: the pull side of the distribution
 // API only, as Hub offers to anonymous and read-only clients.
 func (h *Hub) serveRegistry(w http.ResponseWriter, r *http.Request) {
+	h.count.requests.Add(1)
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	h.repos.add(repoOfPath(r.URL.Path))
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
