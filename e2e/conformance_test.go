@@ -131,3 +131,24 @@ func dropOCIEnv(env []string) []string {
 	}
 	return kept
 }
+
+// The suite against a hosted namespace of the real binary: pull, push,
+// content discovery and content management all on, sha256 and sha512
+// data, referrers on, upload cancel on; every test passes and none is
+// skipped or disabled.
+func TestConformanceHosted(t *testing.T) {
+	t.Parallel()
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	mirror := startHubmirror(t, "--upstream", hub.URL, "--hosted", "conformance/*")
+	summary := runConformance(t, mirror, map[string]string{
+		"OCI_REPO1":                   "conformance/repo1",
+		"OCI_REPO2":                   "conformance/repo2",
+		"OCI_API_BLOBS_UPLOAD_CANCEL": "true",
+	})
+	if n := statusCount(summary, "Disabled"); n != 0 {
+		t.Errorf("conformance suite: %d tests disabled, want every one run", n)
+	}
+	if c := hub.Counts(); c.Requests != 0 {
+		t.Errorf("the suite's pushes to hosted names sent %d requests upstream", c.Requests)
+	}
+}

@@ -2,6 +2,7 @@ package mirror_test
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,7 +11,9 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/hubmirror/hubmirror/cache"
 	"github.com/hubmirror/hubmirror/mirror"
@@ -33,6 +36,7 @@ func openMirror(t *testing.T, hub *upstreamtest.Hub, anonymousPull bool, now fun
 		Users:         loadHtpasswd(t, "dev", "push-pass"),
 		AnonymousPull: anonymousPull,
 		Now:           now,
+		Hosted:        []string{"team/*"},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -135,8 +139,9 @@ func TestAnonymousPullOpensOnlyReads(t *testing.T) {
 		{"anonymous manifest DELETE", "DELETE", manifest, nil, 401, `Basic realm="hubmirror"`},
 		{"upload with a wrong password", "POST", upload, basic("dev", "guess"), 401, `Basic realm="hubmirror"`},
 		{"upload with the anonymous token", "POST", upload, bearer(anonToken), 401, `Basic realm="hubmirror"`},
-		{"upload logged in (Basic)", "POST", upload, basic("dev", "push-pass"), 0, ""},
-		{"upload logged in (token)", "POST", upload, bearer(userToken), 0, ""},
+		{"upload logged in (Basic)", "POST", upload, basic("dev", "push-pass"), 202, ""},
+		{"upload logged in (token)", "POST", upload, bearer(userToken), 202, ""},
+		{"anonymous hosted tags list", "GET", base + "/v2/team/app/tags/list", nil, 404, ""},
 	} {
 		resp := do(t, tc.method, tc.url, tc.header)
 		ch := resp.Header.Get("WWW-Authenticate")
@@ -180,6 +185,35 @@ func TestHtpasswdAloneGuardsReads(t *testing.T) {
 	}
 	if c := hub.Counts(); c.ManifestGets+c.ManifestHeads != 0 {
 		t.Errorf("refused reads reached upstream: %+v", c)
+	}
+}
+
+// go-containerregistry, crane's library, pushes through the Bearer
+// challenge with a login, and is refused without one.
+func TestPushWithGGCRNeedsLogin(t *testing.T) {
+	base := openMirror(t, upstreamtest.New(t, upstreamtest.Options{}), true, nil)
+	ref, err := name.ParseReference(strings.TrimPrefix(base, "http://")+"/team/app:1.4", name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := random.Image(1024, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var terr *transport.Error
+	if err := remote.Write(ref, img); !errors.As(err, &terr) || terr.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("anonymous push: %v, want 401", err)
+	}
+	if err := remote.Write(ref, img, remote.WithAuth(&authn.Basic{Username: "dev", Password: "push-pass"})); err != nil {
+		t.Fatalf("push logged in: %v", err)
+	}
+	want, _ := img.Digest()
+	desc, err := remote.Get(ref) // anonymously
+	if err != nil {
+		t.Fatalf("anonymous pull of the pushed image: %v", err)
+	}
+	if desc.Digest != want {
+		t.Errorf("anonymous pull got %s, want the pushed %s", desc.Digest, want)
 	}
 }
 
