@@ -34,6 +34,9 @@ func TestRequestsForCountsEveryRequestNamingARepo(t *testing.T) {
 	if got := hub.RequestsFor("team/app"); got != 7 {
 		t.Errorf("RequestsFor(team/app) = %d, want 7", got)
 	}
+	if got := hub.WritesFor("team/app"); got != 2 {
+		t.Errorf("WritesFor(team/app) = %d, want 2 (the POST and the PUT)", got)
+	}
 	if got := hub.RequestsFor("team"); got != 0 {
 		t.Errorf("RequestsFor(team) = %d, want 0", got)
 	}
