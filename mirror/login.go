@@ -39,7 +39,8 @@ var errLoginRequired = apiErr(errUnauthorized, "authentication required")
 // is this mirror (serveToken): a token is handed to anyone, naming the
 // user only when the Basic credentials sent to the realm are right.
 // Writes accept that token or Basic credentials, and refuse with the
-// Basic challenge, which containerd and oras answer directly from a 401.
+// Basic challenge, which containerd and oras answer directly from a 401;
+// a write that came with a token is refused in the token's scheme.
 func (m *Mirror) requireLogin(next http.Handler) http.Handler {
 	users := m.opts.Users
 	if users == nil {
@@ -95,8 +96,15 @@ func (m *Mirror) refuseLogin(w http.ResponseWriter, r *http.Request) {
 	rt, _ := parseRoute(r.URL.EscapedPath(), r.URL.Query().Get("ns"), m.regs)
 	setRouteName(w, rt.kind)
 	challenge := `Basic realm="hubmirror"`
-	if m.opts.AnonymousPull && rt.kind == routeBase {
+	switch {
+	case m.opts.AnonymousPull && rt.kind == routeBase:
 		challenge = bearerChallenge(r)
+	case m.tokens != nil && strings.HasPrefix(r.Header.Get("Authorization"), "Bearer "):
+		// The client speaks the realm's tokens and its token names no
+		// user: answer as Docker Hub does (RFC 6750's insufficient_scope),
+		// which dockerd reports as "denied" at once. A Basic challenge
+		// here makes it retry every layer with back-off for a minute.
+		challenge = bearerChallenge(r) + `,error="insufficient_scope"`
 	}
 	w.Header().Set("WWW-Authenticate", challenge)
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
