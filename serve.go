@@ -108,7 +108,6 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 		Log:                  log,
 		Users:                users,
 		AnonymousPull:        c.Bool("anonymous-pull"),
-		Hosted:               c.StringSlice("hosted"),
 	})
 }
 
