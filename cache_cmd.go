@@ -92,10 +92,12 @@ func cacheStats(c *cli.Context) (err error) {
 	fmt.Fprintf(w, "blobs:        %d\n", st.Entries)
 	fmt.Fprintf(w, "bytes:        %s (%d)\n", humanize.IBytes(uint64(st.Bytes)), st.Bytes)
 	if st.MaxSize > 0 {
-		fmt.Fprintf(w, "cap:          %s (%.1f%% used)\n", humanize.IBytes(uint64(st.MaxSize)), 100*float64(st.Bytes)/float64(st.MaxSize))
+		fmt.Fprintf(w, "cap:          %s (%.1f%% used)\n", humanize.IBytes(uint64(st.MaxSize)), 100*float64(st.Bytes-st.Hosted)/float64(st.MaxSize))
 	}
 	fmt.Fprintf(w, "tags:         %d\n", st.Tags)
-	_, err = fmt.Fprintf(w, "repositories: %d\n", st.Repos)
+	fmt.Fprintf(w, "repositories: %d\n", st.Repos)
+	_, err = fmt.Fprintf(w, "hosted:       %s (%d) in %d repositories, never evicted, outside the cap\n",
+		humanize.IBytes(uint64(st.Hosted)), st.Hosted, st.HostedRepos)
 	return err
 }
 
@@ -126,10 +128,10 @@ func cachePrune(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.App.Writer, "evicted %d blobs (%s); %d blobs (%s) remain\n",
-		got.Blobs, humanize.IBytes(uint64(got.Bytes)), s.Entries(), humanize.IBytes(uint64(s.Used())))
-	if s.Used() > size {
-		fmt.Fprintf(c.App.Writer, "the rest is pinned: %s over %s\n", humanize.IBytes(uint64(s.Used()-size)), humanize.IBytes(uint64(size)))
+	fmt.Fprintf(c.App.Writer, "evicted %d blobs (%s); %d blobs (%s) remain, %s of them hosted (never pruned)\n",
+		got.Blobs, humanize.IBytes(uint64(got.Bytes)), s.Entries(), humanize.IBytes(uint64(s.Used())), humanize.IBytes(uint64(s.HostedSize())))
+	if cached := s.Used() - s.HostedSize(); cached > size {
+		fmt.Fprintf(c.App.Writer, "the rest is pinned: %s over %s\n", humanize.IBytes(uint64(cached-size)), humanize.IBytes(uint64(size)))
 	}
 	return nil
 }
@@ -152,13 +154,17 @@ func cacheVerify(c *cli.Context) (err error) {
 	}
 	defer closeCache(s, &err)
 	got, err := s.Verify(func(d v1.Hash, problem error) {
-		fmt.Fprintf(c.App.Writer, "removed %s: %v\n", d, problem)
+		whose := ""
+		if s.Hosted(d) {
+			whose = " (hosted: push it again, upstream does not have it)"
+		}
+		fmt.Fprintf(c.App.Writer, "removed %s%s: %v\n", d, whose, problem)
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.App.Writer, "checked %d blobs (%s): %d corrupt, %d missing\n",
-		got.Checked, humanize.IBytes(uint64(got.Bytes)), got.Corrupt, got.Missing)
+	fmt.Fprintf(c.App.Writer, "checked %d blobs (%s, %s of them hosted): %d corrupt, %d missing\n",
+		got.Checked, humanize.IBytes(uint64(got.Bytes)), humanize.IBytes(uint64(s.HostedSize())), got.Corrupt, got.Missing)
 	if got.Corrupt+got.Missing > 0 {
 		return fmt.Errorf("verify removed %d corrupt and %d missing blobs", got.Corrupt, got.Missing)
 	}

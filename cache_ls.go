@@ -36,6 +36,7 @@ type lsTag struct {
 type lsBlob struct {
 	Digest string `json:"digest"`
 	cache.Meta
+	Hosted bool `json:"hosted,omitempty"` // held by hosted content: never evicted
 }
 
 func cacheLs(c *cli.Context) (err error) {
@@ -59,8 +60,20 @@ func cacheLs(c *cli.Context) (err error) {
 	if err := out.startBlobs(); err != nil {
 		return err
 	}
-	if err := s.Walk(func(d v1.Hash, m cache.Meta) error { return out.blob(lsBlob{d.String(), m}) }); err != nil {
+	if err := s.Walk(func(d v1.Hash, m cache.Meta) error { return out.blob(lsBlob{d.String(), m, s.Hosted(d)}) }); err != nil {
 		return err
+	}
+	usages, err := s.HostedUsages()
+	if err != nil {
+		return err
+	}
+	if err := out.startHosted(); err != nil {
+		return err
+	}
+	for _, u := range usages {
+		if err := out.hosted(u); err != nil {
+			return err
+		}
 	}
 	return out.end()
 }
@@ -79,6 +92,8 @@ type lsWriter interface {
 	tag(lsTag) error
 	startBlobs() error
 	blob(lsBlob) error
+	startHosted() error
+	hosted(cache.HostedUsage) error
 	end() error
 }
 
@@ -99,7 +114,17 @@ func (l *lsText) tag(t lsTag) error {
 }
 
 func (l *lsText) startBlobs() error {
-	_, err := fmt.Fprintln(l.w, "\nBLOB\tSIZE\tMEDIA TYPE\tCREATED\tLAST ACCESS")
+	_, err := fmt.Fprintln(l.w, "\nBLOB\tSIZE\tMEDIA TYPE\tCREATED\tLAST ACCESS\tHOSTED")
+	return err
+}
+
+func (l *lsText) startHosted() error {
+	_, err := fmt.Fprintln(l.w, "\nHOSTED REPOSITORY\tMANIFESTS\tBLOBS\tSIZE")
+	return err
+}
+
+func (l *lsText) hosted(u cache.HostedUsage) error {
+	_, err := fmt.Fprintf(l.w, "%s\t%d\t%d\t%s\n", u.Repo, u.Manifests, u.Blobs, humanize.IBytes(uint64(u.Bytes)))
 	return err
 }
 
@@ -108,7 +133,11 @@ func (l *lsText) blob(b lsBlob) error {
 	if mt == "" {
 		mt = "-"
 	}
-	_, err := fmt.Fprintf(l.w, "%s\t%s\t%s\t%s\t%s\n", b.Digest, humanize.IBytes(uint64(b.Size)), mt, when(b.Created), when(b.LastAccess))
+	hosted := "-"
+	if b.Hosted {
+		hosted = "yes"
+	}
+	_, err := fmt.Fprintf(l.w, "%s\t%s\t%s\t%s\t%s\t%s\n", b.Digest, humanize.IBytes(uint64(b.Size)), mt, when(b.Created), when(b.LastAccess), hosted)
 	return err
 }
 
@@ -157,5 +186,12 @@ func (l *lsJSON) startBlobs() error {
 }
 
 func (l *lsJSON) blob(b lsBlob) error { return l.item(b) }
+
+func (l *lsJSON) startHosted() error {
+	l.n = 0
+	return l.write("\n],\n\"hosted\":[")
+}
+
+func (l *lsJSON) hosted(u cache.HostedUsage) error { return l.item(u) }
 
 func (l *lsJSON) end() error { return l.write("\n]}\n") }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
 
 	"github.com/hubmirror/hubmirror/cache"
@@ -19,7 +20,19 @@ var configFlag = &cli.StringFlag{Name: "config", EnvVars: env("CONFIG"), Usage: 
 // serveFlags are the flags of `hubmirror serve`, --config first; each can
 // also be set in the config file.
 func serveFlags() []cli.Flag {
-	return fileBacked(append(mirrorFlags(), storeFlags()...))
+	return fileBacked(append(append(mirrorFlags(), storeFlags()...), hostedFlags()...))
+}
+
+// hostedFlags shape the repositories the team pushes to.
+func hostedFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "hosted", EnvVars: env("HOSTED"), Usage: "repositories pushed to and served from local storage only, never upstream: a path.Match pattern on the name as in the request path, e.g. team/* (repeatable; comma-separated in the env var; hosted: list in the config file)"},
+		&cli.StringFlag{Name: "hosted-max-size", Value: "0", EnvVars: env("HOSTED_MAX_SIZE"), Usage: "cap on hosted content, e.g. 100GiB; a push past it is refused with DENIED (0: unbounded). Hosted content is never evicted and not counted in --cache-max-size"},
+		&cli.DurationFlag{Name: "hosted-gc-grace", Value: cache.DefaultHostedGrace, EnvVars: env("HOSTED_GC_GRACE"), Usage: "how long a pushed blob no manifest refers to yet is kept before garbage collection reclaims it"},
+		&cli.IntFlag{Name: "max-uploads", Value: mirror.DefaultMaxUploads, EnvVars: env("MAX_UPLOADS"), Usage: "blob upload sessions open at once; more are answered 429"},
+		&cli.StringFlag{Name: "max-upload-size", Value: humanize.IBytes(mirror.DefaultMaxUploadSize), EnvVars: env("MAX_UPLOAD_SIZE"), Usage: "largest blob one upload may push"},
+		&cli.DurationFlag{Name: "upload-idle-timeout", Value: mirror.DefaultUploadIdle, EnvVars: env("UPLOAD_IDLE_TIMEOUT"), Usage: "an upload session no request used this long is ended and its bytes discarded"},
+	}
 }
 
 // mirrorFlags shape the server, its upstreams and its logs.
@@ -86,7 +99,7 @@ func pinsFromFlags(c *cli.Context) ([]string, error) {
 func cacheLsFlags() []cli.Flag {
 	return []cli.Flag{
 		dataDirFlag(),
-		&cli.BoolFlag{Name: "json", Usage: "print one JSON document: {\"tags\": [...], \"blobs\": [...]}"},
+		&cli.BoolFlag{Name: "json", Usage: "print one JSON document: {\"tags\": [...], \"blobs\": [...], \"hosted\": [...]}"},
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
@@ -74,7 +75,8 @@ func openStore(c *cli.Context, log *slog.Logger) (*cache.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := cache.OpenWithOptions(c.String("data-dir"), cache.Options{MaxSize: size, Pins: pins, Log: log})
+	s, err := cache.OpenWithOptions(c.String("data-dir"), cache.Options{MaxSize: size, Pins: pins, Log: log,
+		HostedGrace: c.Duration("hosted-gc-grace")})
 	if err != nil {
 		return nil, inUse(c.String("data-dir"), err)
 	}
@@ -96,6 +98,10 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 	if users == nil && c.Bool("anonymous-pull") {
 		return nil, errors.New("--anonymous-pull opens reads of a mirror guarded by --htpasswd; without --htpasswd everything is open already")
 	}
+	hosted, err := hostedOptions(c)
+	if err != nil {
+		return nil, err
+	}
 	return mirror.New(mirror.Options{
 		Store:                store,
 		Registries:           regs,
@@ -108,7 +114,32 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 		Log:                  log,
 		Users:                users,
 		AnonymousPull:        c.Bool("anonymous-pull"),
+		Hosted:               hosted.Hosted,
+		HostedMaxSize:        hosted.HostedMaxSize,
+		MaxUploads:           hosted.MaxUploads,
+		MaxUploadSize:        hosted.MaxUploadSize,
+		UploadIdle:           hosted.UploadIdle,
 	})
+}
+
+// hostedOptions reads the hosted flags into the Options fields they set.
+func hostedOptions(c *cli.Context) (mirror.Options, error) {
+	quota, err := cache.ParseSize(c.String("hosted-max-size"))
+	if err != nil {
+		return mirror.Options{}, fmt.Errorf("--hosted-max-size: %w", err)
+	}
+	maxUpload, err := cache.ParseSize(c.String("max-upload-size"))
+	if err != nil {
+		return mirror.Options{}, fmt.Errorf("--max-upload-size: %w", err)
+	}
+	var patterns []string
+	for _, p := range c.StringSlice("hosted") {
+		if p = strings.TrimSpace(p); p != "" {
+			patterns = append(patterns, p)
+		}
+	}
+	return mirror.Options{Hosted: patterns, HostedMaxSize: quota, MaxUploads: c.Int("max-uploads"),
+		MaxUploadSize: maxUpload, UploadIdle: c.Duration("upload-idle-timeout")}, nil
 }
 
 // clientLogins reads the htpasswd file clients must log in with; none

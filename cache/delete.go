@@ -4,13 +4,14 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// Delete removes d from the cache, pinned or not. A fill of d already under
-// way is not stopped: it publishes again when it commits. Readers with the
-// file open keep reading.
+// Delete removes d from the cache, pinned or hosted or not. A fill of d
+// already under way is not stopped: it publishes again when it commits.
+// Readers with the file open keep reading.
 func (s *Store) Delete(d v1.Hash) error {
 	i, ok := idOf(d)
 	if !ok {
@@ -21,6 +22,14 @@ func (s *Store) Delete(d v1.Hash) error {
 		if len(claimed) == 0 {
 			s.awaitEviction(i)
 			continue
+		}
+		err := s.hostedUpdate(func(h *hostedTxn) error {
+			_, err := h.unhold(i, time.Time{})
+			return err
+		})
+		if err != nil {
+			release()
+			return err
 		}
 		got, err := s.remove(claimed)
 		release()

@@ -177,14 +177,14 @@ func (s *Store) release(doomed []victim, cutoff time.Time, got *Collected) error
 }
 
 // unhold drops i's hold and its sha512 names if it was last linked before
-// cutoff.
+// cutoff; a zero cutoff drops it whenever it was linked.
 func (h *hostedTxn) unhold(i id, cutoff time.Time) (bool, error) {
 	item, err := h.txn.Get(holdKey(i))
 	if err != nil {
 		return false, ignoreMissing(err)
 	}
 	v, err := item.ValueCopy(nil)
-	if err != nil || !readTime(v).Before(cutoff) {
+	if err != nil || (!cutoff.IsZero() && !readTime(v).Before(cutoff)) {
 		return false, err
 	}
 	if m, ok, err := peekMeta(h.txn, i); err != nil {
@@ -203,4 +203,18 @@ func ignoreMissing(err error) error {
 		return nil
 	}
 	return err
+}
+
+// Hosted says d is held by hosted content.
+func (s *Store) Hosted(d v1.Hash) bool {
+	i, ok := idOf(d)
+	if !ok {
+		return false
+	}
+	var held bool
+	s.db.View(func(txn *badger.Txn) error {
+		held, _ = exists(txn, holdKey(i))
+		return nil
+	})
+	return held
 }

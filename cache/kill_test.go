@@ -53,6 +53,8 @@ func TestHelperProcess(t *testing.T) {
 		helperChurn(t, s)
 	case "rss":
 		helperIdleRSS(s)
+	case "half-upload":
+		helperHalfUpload(t, s)
 	}
 	time.Sleep(helperLife)
 	os.Exit(3)

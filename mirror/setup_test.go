@@ -2,6 +2,8 @@ package mirror_test
 
 import (
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync"
@@ -30,6 +32,13 @@ type setup struct {
 	maxFills     int
 	metrics      *metrics.Metrics
 	maxSize      int64
+	// The write side: hosted patterns and the upload bounds.
+	hosted     []string
+	hostedMax  int64
+	maxUploads int
+	uploadIdle time.Duration
+	connState  func(net.Conn, http.ConnState)
+	log        *slog.Logger
 }
 
 // clock is a time source a test moves by hand, so tags expire without
@@ -63,8 +72,10 @@ func startMirror(t *testing.T, hub *upstreamtest.Hub, s setup) string {
 }
 
 type running struct {
-	url  string
-	stop func()
+	url    string
+	stop   func()
+	store  *cache.Store
+	mirror *mirror.Mirror
 }
 
 // startMirrorUntilStopped is startMirror for tests that restart a mirror on
@@ -88,7 +99,8 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 	for host, other := range s.others {
 		regs = append(regs, mirror.Registry{Host: host, Upstream: client(t, other, setup{})})
 	}
-	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillTimeout: time.Minute, MaxConcurrentFills: s.maxFills, Metrics: s.metrics, Offline: s.offline, StaleWhileRevalidate: s.swr}
+	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillTimeout: time.Minute, MaxConcurrentFills: s.maxFills, Metrics: s.metrics, Offline: s.offline, StaleWhileRevalidate: s.swr,
+		Hosted: s.hosted, HostedMaxSize: s.hostedMax, MaxUploads: s.maxUploads, UploadIdle: s.uploadIdle, Log: s.log}
 	if s.clock != nil {
 		o.Now = s.clock.Now
 	}
@@ -96,9 +108,11 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(m.Handler())
+	srv := httptest.NewUnstartedServer(m.Handler())
+	srv.Config.ConnState = s.connState
+	srv.Start()
 	var once sync.Once
-	return running{url: srv.URL, stop: func() {
+	return running{url: srv.URL, store: store, mirror: m, stop: func() {
 		once.Do(func() {
 			srv.Close()
 			store.Close()

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/hubmirror/hubmirror/cache"
 	"github.com/hubmirror/hubmirror/metrics"
 )
 
@@ -19,8 +20,9 @@ import (
 var statusHTML string
 
 var statusTemplate = template.Must(template.New("status").Funcs(template.FuncMap{
-	"bytes": humanBytes,
-	"pct":   func(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" },
+	"bytes":  humanBytes,
+	"ibytes": func(n int64) string { return humanBytes(float64(n)) },
+	"pct":    func(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" },
 }).Parse(statusHTML))
 
 // humanBytes formats a byte count as every other hubmirror output does
@@ -44,6 +46,21 @@ type status struct {
 	Top                 []repoPulls
 	Upstreams           []upstreamRow
 	HasUsage            bool
+	hostedStatus
+}
+
+// hostedStatus is the page's hosted part: shown only when hosting.
+type hostedStatus struct {
+	Hosting     bool
+	HostedBytes float64
+	Hosted      []cache.HostedUsage
+	Uploads     int // sessions open now
+}
+
+// hostedUsageReporter is what the status page needs of a store that hosts.
+type hostedUsageReporter interface {
+	HostedSize() int64
+	HostedUsages() ([]cache.HostedUsage, error)
 }
 
 // upstreamRow is one registry on the page. HasRateLimit tells a limit
@@ -82,7 +99,21 @@ func (m *Mirror) status() status {
 		st.CacheUsed, st.CacheCap = float64(u.Used()), float64(u.MaxSize())
 		st.HasUsage = true
 	}
+	st.hostedStatus = m.hostedStatus()
+	st.CacheUsed -= st.HostedBytes // what the cap bounds
 	return st
+}
+
+func (m *Mirror) hostedStatus() hostedStatus {
+	hr, ok := m.opts.Store.(hostedUsageReporter)
+	if m.hosted == nil || !ok {
+		return hostedStatus{}
+	}
+	usages, err := hr.HostedUsages()
+	if err != nil {
+		m.log.Warn("status page: listing hosted repositories", slog.Any("error", err))
+	}
+	return hostedStatus{Hosting: true, HostedBytes: float64(hr.HostedSize()), Hosted: usages, Uploads: m.uploads.open()}
 }
 
 // upstreamRows lists the registries by name with their last reported

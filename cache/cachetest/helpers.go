@@ -26,6 +26,9 @@ func NewBlob(seed string, n int) Blob {
 	return Blob{Body: body, Digest: blobtest.Digest(body)}
 }
 
+// NewBlobFrom is body with its digest.
+func NewBlobFrom(body []byte) Blob { return Blob{Body: body, Digest: blobtest.Digest(body)} }
+
 // Fill stores b through Create, Write and Commit, as a blob fill does.
 func Fill(t testing.TB, s *cache.Store, b Blob) {
 	t.Helper()
