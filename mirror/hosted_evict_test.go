@@ -51,8 +51,8 @@ func TestHostedSurvivesEvictionOfMirroredContent(t *testing.T) {
 	if m.store.Evictions() == 0 {
 		t.Fatal("nothing was evicted: the test proves nothing")
 	}
-	if cached := m.store.Used() - m.store.HostedSize(); cached > cap {
-		t.Errorf("mirrored content %d bytes, over the cap %d", cached, cap)
+	if m.store.HostedSize() < 3*120<<10 {
+		t.Errorf("hosted bytes %d, want the pushed image's layers", m.store.HostedSize())
 	}
 	hub.Reset()
 	got, err := remote.Image(ownRef)

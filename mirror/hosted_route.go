@@ -54,32 +54,7 @@ func hostedRoute(name, kind, last string) (route, error) {
 	if err := validName(name); err != nil {
 		return route{}, err
 	}
-	rt := route{hosted: true, repo: name}
-	var err error
-	switch {
-	case kind == "manifests":
-		rt.kind = routeManifest
-		rt.ref, err = parseHostedReference(last)
-	case kind == "blobs":
-		rt.kind = routeBlob
-		rt.digest, err = parseHostedDigest(last)
-	case kind == "referrers":
-		rt.kind = routeReferrers
-		rt.digest, err = parseHostedDigest(last)
-	case kind == "tags" && last == "list":
-		rt.kind = routeTags
-	default:
-		return route{}, errNotFoundPath
-	}
-	return rt, err
-}
-
-func parseHostedReference(ref string) (reference, error) {
-	if strings.Contains(ref, ":") {
-		d, err := parseHostedDigest(ref)
-		return reference{digest: d}, err
-	}
-	return parseReference(ref)
+	return pathRoute(route{hosted: true, repo: name}, kind, last, parseHostedDigest)
 }
 
 var sha512Pattern = regexp.MustCompile(`^sha512:[a-f0-9]{128}$`)

@@ -77,14 +77,28 @@ func routeFor(reg *registry, name, kind, last string) (route, error) {
 	if err != nil {
 		return route{}, err
 	}
-	rt := route{reg: reg, repo: repo}
+	return pathRoute(route{reg: reg, repo: repo}, kind, last, parseDigest)
+}
+
+// pathRoute reads the part after the name: what is asked for, and its
+// reference, with digests read by digest (mirrored content is sha256
+// only, hosted content may be sha512 too).
+func pathRoute(rt route, kind, last string, digest func(string) (v1.Hash, error)) (route, error) {
+	var err error
 	switch {
 	case kind == "manifests":
 		rt.kind = routeManifest
-		rt.ref, err = parseReference(last)
+		if strings.Contains(last, ":") {
+			rt.ref.digest, err = digest(last)
+		} else {
+			rt.ref, err = parseReference(last)
+		}
 	case kind == "blobs":
 		rt.kind = routeBlob
-		rt.digest, err = parseDigest(last)
+		rt.digest, err = digest(last)
+	case kind == "referrers" && rt.hosted:
+		rt.kind = routeReferrers
+		rt.digest, err = digest(last)
 	case kind == "tags" && last == "list":
 		rt.kind = routeTags
 	default:

@@ -232,7 +232,9 @@ func writeUploadState(w http.ResponseWriter, repo, id string, size int64, status
 	h.Set("Location", uploadPath(repo, id))
 	h.Set("Docker-Upload-UUID", id)
 	h.Set("Range", fmt.Sprintf("0-%d", max(size-1, 0)))
-	h.Set("Content-Length", "0")
+	if status != http.StatusNoContent { // a 204 carries no Content-Length
+		h.Set("Content-Length", "0")
+	}
 	w.WriteHeader(status)
 }
 
