@@ -26,7 +26,7 @@ REGISTRY_MODULE=github.com/distribution/distribution/v3/cmd/registry
 # the check (registry-1.docker.io and auth.docker.io share docker.io), and
 # the proxy's data path is the same in both releases.
 REGISTRY_VERSION=v3.0.0
-# crane drives scenario 8's pushes, pinned like the registry.
+# crane drives scenario 9's pushes, pinned like the registry.
 CRANE_MODULE=github.com/google/go-containerregistry/cmd/crane
 CRANE_VERSION=v0.22.1
 RUN_LIMIT=1800 # seconds for the whole benchmark driver
@@ -100,7 +100,7 @@ install_registry() {
 	cp "$want" "$bin/registry"
 }
 
-# install_crane is install_registry for scenario 8's client.
+# install_crane is install_registry for scenario 9's client.
 install_crane() {
 	local want="$tools/crane-$CRANE_VERSION"
 	if [[ ! -x "$want" ]]; then

@@ -46,7 +46,7 @@ func parseFlags() config {
 	flag.StringVar(&c.micro, "micro", "", "output of the Go micro-benchmarks, to include in the results")
 	flag.StringVar(&c.bigBlob, "big", "1GiB", "scenario 1's warm blob")
 	flag.StringVar(&c.coldBlob, "cold", "512MiB", "scenarios 2 and 3's cold blobs")
-	pushSize := flag.String("push-size", "512MiB", "scenario 8's fresh layer; the same as --cold, so its pull compares with a mirrored blob")
+	pushSize := flag.String("push-size", "512MiB", "scenario 9's fresh layer; the same as --cold, so its pull compares with a mirrored blob")
 	flag.StringVar(&c.bandwidth, "bandwidth", "200MB", "per-response upstream cap (per second) for every scenario")
 	flag.IntVar(&c.clients, "clients", 8, "scenario 3's concurrent clients")
 	flag.IntVar(&c.runs, "runs", 7, "scenario 1's measured curl runs per system")
@@ -172,7 +172,7 @@ func (b *bench) scenarios() {
 		{"4", "4 warm manifest", b.manifests},
 		{"7", "7 fresh tags", b.freshTags},
 		{"6", "6 docker pull", b.dockerPulls},
-		{"8", "8 push", b.pushes},
+		{"9", "9 push", b.pushes},
 	}
 	for _, s := range steps {
 		switch {

@@ -27,7 +27,7 @@ type results struct {
 	wrk      map[string]wrkResult
 	docker   map[string]dockerResult
 	tags     map[string]tagResult
-	push     *pushResult // scenario 8; nil when not run
+	push     *pushResult // scenario 9; nil when not run
 	problems []string    // failures, in the order they happened
 	micro    []string    // `go test -bench` result lines
 }

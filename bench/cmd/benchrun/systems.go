@@ -29,7 +29,7 @@ func startHubmirror(ps *procs, bin, upstreamURL string) (*system, error) {
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	p, err := ps.start("hubmirror", offlineEnv(), bin, "serve",
 		"--listen", addr, "--data-dir", filepath.Join(ps.dir, "hubmirror-data"), "--upstream", upstreamURL,
-		"--hosted", "bench/*") // scenario 8's pushes; no name the other scenarios pull
+		"--hosted", "bench/*") // scenario 9's pushes; no name the other scenarios pull
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func startRegistry(ps *procs, bin, upstreamURL string) (*system, error) {
 }
 
 // plainRegistryConfig is the distribution registry as a private registry
-// (no proxy section): scenario 8's reference for pushes.
+// (no proxy section): scenario 9's reference for pushes.
 const plainRegistryConfig = `version: 0.1
 log:
   level: info

@@ -14,11 +14,11 @@ import (
 // pushTimeout bounds one `crane push` of the fresh layer.
 const pushTimeout = 10 * time.Minute
 
-// pushRepo is the hosted repository scenario 8 pushes to; startHubmirror
+// pushRepo is the hosted repository scenario 9 pushes to; startHubmirror
 // hosts "bench/*".
 const pushRepo = "bench/push"
 
-// pushResult is scenario 8.
+// pushResult is scenario 9.
 type pushResult struct {
 	size int64                // of the layer
 	mbps map[string][]float64 // per run: layer bytes / wall of `crane push`
@@ -28,7 +28,7 @@ type pushResult struct {
 	hosted, mirrored []float64
 }
 
-// pushes is scenario 8: `crane push` of an image whose one layer is
+// pushes is scenario 9: `crane push` of an image whose one layer is
 // fresh random bytes (cfg.pushSize), to a hosted name on hubmirror and to
 // the distribution registry as a plain registry (not a proxy: its proxy
 // mode refuses pushes), alternating which goes first, cfg.repeat times.
@@ -38,7 +38,7 @@ type pushResult struct {
 func (b *bench) pushes() {
 	plain, err := startPlainRegistry(b.ps, filepath.Join(b.cfg.binDir, "registry"))
 	if err != nil {
-		b.res.problem("scenario 8: starting the plain registry: %v", err)
+		b.res.problem("scenario 9: starting the plain registry: %v", err)
 		return
 	}
 	defer stop(plain.proc)
@@ -49,7 +49,7 @@ func (b *bench) pushes() {
 	for run := range b.cfg.repeat {
 		img, err := writePushImage(filepath.Join(b.cfg.work, fmt.Sprintf("push-%d", run)), b.cfg.pushSize)
 		if err != nil {
-			b.res.problem("scenario 8: writing the layer: %v", err)
+			b.res.problem("scenario 9: writing the layer: %v", err)
 			return
 		}
 		order := []*system{hm, plain}
@@ -58,7 +58,7 @@ func (b *bench) pushes() {
 		}
 		for _, s := range order {
 			if err := b.pushOnce(r, s, s == hm, img, run); err != nil {
-				b.res.problem("scenario 8: %s: %v", s.name, err)
+				b.res.problem("scenario 9: %s: %v", s.name, err)
 				return
 			}
 		}
@@ -95,7 +95,7 @@ func (b *bench) pushOnce(r *pushResult, s *system, isHub bool, img pushImage, ru
 		r.peak = append(r.peak, peak)
 		msg = fmt.Sprintf(", peak RSS %d MiB", peak>>20)
 	}
-	logf("scenario 8: push %d to %-10s %.0f MB/s%s", run, s.name, mbps, msg)
+	logf("scenario 9: push %d to %-10s %.0f MB/s%s", run, s.name, mbps, msg)
 	return nil
 }
 
@@ -104,11 +104,11 @@ func (b *bench) pushOnce(r *pushResult, s *system, isHub bool, img pushImage, ru
 func (b *bench) pullPushed(r *pushResult, hm *system, img pushImage) {
 	mirrored := b.hub.Blobs[1]
 	if mirrored.Size != img.layerSize {
-		b.res.problem("scenario 8: the mirrored blob is %d bytes, the pushed layer %d: --cold and --push-size differ, pull not compared", mirrored.Size, img.layerSize)
+		b.res.problem("scenario 9: the mirrored blob is %d bytes, the pushed layer %d: --cold and --push-size differ, pull not compared", mirrored.Size, img.layerSize)
 		return
 	}
 	if _, err := fetchBlob(b.ctx, hm.url, mirrored.Repo, mirrored.Digest, mirrored.Size, nil, nil); err != nil {
-		b.res.problem("scenario 8: filling the mirrored blob: %v", err)
+		b.res.problem("scenario 9: filling the mirrored blob: %v", err)
 		return
 	}
 	urls := []string{blobURL(hm.url, pushRepo, img.layer), blobURL(hm.url, mirrored.Repo, mirrored.Digest)}
@@ -116,7 +116,7 @@ func (b *bench) pullPushed(r *pushResult, hm *system, img pushImage) {
 		for i, u := range urls {
 			run, err := curlGet(b.ctx, u)
 			if err != nil {
-				b.res.problem("scenario 8: pull: %v", err)
+				b.res.problem("scenario 9: pull: %v", err)
 				return
 			}
 			if round < 0 {
@@ -129,7 +129,7 @@ func (b *bench) pullPushed(r *pushResult, hm *system, img pushImage) {
 			}
 		}
 	}
-	logf("scenario 8: warm GET from hubmirror: pushed layer %.0f MB/s, mirrored blob %.0f MB/s (medians of %d)",
+	logf("scenario 9: warm GET from hubmirror: pushed layer %.0f MB/s, mirrored blob %.0f MB/s (medians of %d)",
 		median(r.hosted), median(r.mirrored), b.cfg.runs)
 }
 
