@@ -114,4 +114,3 @@ func patchUntilKilled(t *testing.T, h *hubmirror, session *url.URL, part []byte)
 	<-done
 	return n
 }
-

@@ -31,36 +31,14 @@ func TestDockerPushLoginAnonymousPull(t *testing.T) {
 	}
 	assertPulled(t, d, "alpine", alpine.manifest, alpine.config)
 
-	app := host + "/team/app:1.4"
-	mustDocker(t, d, "import", writeLayerTar(t, "app.bin", 1<<20), app)
-	// Refused at once ("denied"), not retried layer by layer.
-	if out, err := d.docker(t, pullTimeout, "push", app); err == nil || !strings.Contains(out, "denied") {
-		t.Fatalf("anonymous docker push: err %v, want denied:\n%s", err, out)
-	}
-	if out, err := d.login(t, host, "dev", "wrong"); err == nil {
-		t.Fatalf("docker login with a wrong password succeeded:\n%s", out)
-	}
-	if out, err := d.login(t, host, "dev", "push-pass"); err != nil {
-		t.Fatalf("docker login: %v\n%s", err, out)
-	}
-	appDigest := dockerPush(t, d, app)
-
-	// A second image on top of the first: its base layer is mounted.
-	app2 := host + "/team/app2:1"
-	mustDocker(t, d, "create", "--name", "app2", app, "/none")
-	mustDocker(t, d, "cp", writeLayerTar(t, "extra.bin", 64<<10), "app2:/extra.tar")
-	mustDocker(t, d, "commit", "app2", app2)
-	out := mustDocker(t, d, "push", app2)
-	if !strings.Contains(out, "Mounted from team/app") {
-		t.Errorf("docker push of an image on team/app did not mount the shared layer:\n%s", out)
-	}
-	app2Digest := pushedDigest(t, out)
+	app, app2 := host+"/team/app:1.4", host+"/team/app2:1"
+	pushed := loginAndPush(t, d, host, app, app2)
 
 	// Anonymous pulls of hosted images, after forgetting everything local.
 	mustDocker(t, d, "logout", host)
 	mustDocker(t, d, "rm", "app2")
 	d.Rmi(t, app, app2)
-	for ref, digest := range map[string]string{app: appDigest, app2: app2Digest} {
+	for ref, digest := range pushed {
 		if out, err := d.Pull(t, ref); err != nil {
 			t.Fatalf("anonymous docker pull %s: %v\n%s", ref, err, out)
 		}
@@ -92,6 +70,35 @@ func TestDockerPushLoginAnonymousPull(t *testing.T) {
 			t.Errorf("%d requests for hosted %s reached the hub", n, repo)
 		}
 	}
+}
+
+// loginAndPush makes app locally (docker import) and app2 on top of it
+// (create, cp, commit: no build, no network), checks that an anonymous
+// push and a wrong password are refused, logs in, pushes both and
+// returns the digest docker reported for each.
+func loginAndPush(t *testing.T, d *dockerd, host, app, app2 string) map[string]string {
+	t.Helper()
+	mustDocker(t, d, "import", writeLayerTar(t, "app.bin", 1<<20), app)
+	// Refused at once ("denied"), not retried layer by layer.
+	if out, err := d.docker(t, pullTimeout, "push", app); err == nil || !strings.Contains(out, "denied") {
+		t.Fatalf("anonymous docker push: err %v, want denied:\n%s", err, out)
+	}
+	if out, err := d.login(t, host, "dev", "wrong"); err == nil {
+		t.Fatalf("docker login with a wrong password succeeded:\n%s", out)
+	}
+	if out, err := d.login(t, host, "dev", "push-pass"); err != nil {
+		t.Fatalf("docker login: %v\n%s", err, out)
+	}
+	pushed := map[string]string{app: dockerPush(t, d, app)}
+	mustDocker(t, d, "create", "--name", "app2", app, "/none")
+	mustDocker(t, d, "cp", writeLayerTar(t, "extra.bin", 64<<10), "app2:/extra.tar")
+	mustDocker(t, d, "commit", "app2", app2)
+	out := mustDocker(t, d, "push", app2)
+	if !strings.Contains(out, "Mounted from team/app") {
+		t.Errorf("docker push of an image on team/app did not mount the shared layer:\n%s", out)
+	}
+	pushed[app2] = pushedDigest(t, out)
+	return pushed
 }
 
 func mustDocker(t *testing.T, d *dockerd, args ...string) string {
