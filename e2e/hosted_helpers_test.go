@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -46,13 +47,20 @@ func runTool(t *testing.T, bin string, args ...string) string {
 	return out
 }
 
-// tryTool runs a client program offline with a private HOME and config,
-// so the host's registry credentials stay out of it.
+// toolHomes is each test's HOME for the client programs: private, so the
+// host's registry credentials stay out, and shared by the test's calls,
+// so `crane auth login` holds for the pushes after it.
+var toolHomes sync.Map // *testing.T → string
+
+// tryTool runs a client program offline with the test's HOME and config.
 func tryTool(t *testing.T, bin string, args ...string) (string, error) {
 	t.Helper()
-	home := t.TempDir()
-	env := append(proctest.DropEnv(offlineEnv(), "DOCKER_", "HOME", "XDG_"), "HOME="+home,
-		"DOCKER_CONFIG="+filepath.Join(home, ".docker"))
+	home, loaded := toolHomes.LoadOrStore(t, t.TempDir())
+	if !loaded {
+		t.Cleanup(func() { toolHomes.Delete(t) })
+	}
+	env := append(proctest.DropEnv(offlineEnv(), "DOCKER_", "HOME", "XDG_"), "HOME="+home.(string),
+		"DOCKER_CONFIG="+filepath.Join(home.(string), ".docker"))
 	out, err := proctest.Run(context.Background(), toolTimeout, env, bin, args...)
 	t.Logf("%s %s:\n%s", filepath.Base(bin), strings.Join(args, " "), lastLines(out, 6))
 	return out, err
