@@ -18,7 +18,7 @@ type ManifestPush struct {
 	Digest    v1.Hash // as the client named it: sha256 or sha512
 	MediaType string
 	Body      []byte
-	Tag       string    // set when pushed by tag
+	Tags      []string  // the tag pushed by, or ?tag= of a push by digest
 	Blobs     []v1.Hash // config and layers: must be stored; linked into Repo
 	Children  []v1.Hash // an index's manifests: must be manifests of Repo
 	// Subject and Referrer index the manifest as a referrer of Subject;
@@ -44,7 +44,7 @@ func (e *MissingError) Unwrap() error { return ErrNotFound }
 
 // HostedTag is what a hosted tag points at.
 type HostedTag struct {
-	Digest    v1.Hash `json:"digest"` // sha256: the content's id
+	Digest    v1.Hash `json:"digest"` // as pushed: sha256, or sha512 by ?tag=
 	MediaType string  `json:"mediaType"`
 }
 
@@ -130,12 +130,12 @@ func (h *hostedTxn) children(repo string, ds []v1.Hash) error {
 }
 
 func (h *hostedTxn) tagAndIndex(p ManifestPush, own id) error {
-	if p.Tag != "" {
-		b, err := json.Marshal(HostedTag{Digest: own.hash(), MediaType: p.MediaType})
-		if err != nil {
-			return err
-		}
-		if err := h.txn.Set(hostedTagKey(p.Repo, p.Tag), b); err != nil {
+	b, err := json.Marshal(HostedTag{Digest: p.Digest, MediaType: p.MediaType})
+	if err != nil {
+		return err
+	}
+	for _, tag := range p.Tags {
+		if err := h.txn.Set(hostedTagKey(p.Repo, tag), b); err != nil {
 			return err
 		}
 	}
@@ -147,13 +147,17 @@ func (h *hostedTxn) tagAndIndex(p ManifestPush, own id) error {
 
 // HostedManifest reads a manifest of repo by tag or, when tag is empty, by
 // digest d (sha256 or sha512). It returns the body, its media type as
-// pushed and its sha256 digest.
+// pushed and its digest as the client knows it: d, or the one the tag was
+// pushed with.
 func (s *Store) HostedManifest(repo, tag string, d v1.Hash) ([]byte, string, v1.Hash, error) {
 	var i id
 	var mediaType string
 	err := s.db.View(func(txn *badger.Txn) error {
 		var err error
-		if i, err = manifestID(txn, repo, tag, d); err != nil {
+		if d, err = taggedDigest(txn, repo, tag, d); err != nil {
+			return err
+		}
+		if i, err = resolve(txn, d); err != nil {
 			return err
 		}
 		item, err := txn.Get(manifestKey(repo, i))
@@ -168,26 +172,21 @@ func (s *Store) HostedManifest(repo, tag string, d v1.Hash) ([]byte, string, v1.
 		return nil, "", v1.Hash{}, notFound(err)
 	}
 	body, _, err := s.read(i)
-	return body, mediaType, i.hash(), err
+	return body, mediaType, d, err
 }
 
-func manifestID(txn *badger.Txn, repo, tag string, d v1.Hash) (id, error) {
+// taggedDigest is what tag points at, or d when there is no tag.
+func taggedDigest(txn *badger.Txn, repo, tag string, d v1.Hash) (v1.Hash, error) {
 	if tag == "" {
-		return resolve(txn, d)
+		return d, nil
 	}
 	item, err := txn.Get(hostedTagKey(repo, tag))
 	if err != nil {
-		return id{}, err
+		return v1.Hash{}, err
 	}
 	var t HostedTag
-	if err := item.Value(func(v []byte) error { return json.Unmarshal(v, &t) }); err != nil {
-		return id{}, err
-	}
-	i, ok := idOf(t.Digest)
-	if !ok {
-		return id{}, ErrNotFound
-	}
-	return i, nil
+	err = item.Value(func(v []byte) error { return json.Unmarshal(v, &t) })
+	return t.Digest, err
 }
 
 // DeleteHostedManifest removes manifest d from repo with every tag that
@@ -213,7 +212,11 @@ func (s *Store) DeleteHostedManifest(repo string, d v1.Hash) error {
 		}
 		return deleteWhere(txn, repoScoped(hostedTagPref, repo), func(_, v []byte) bool {
 			var t HostedTag
-			return json.Unmarshal(v, &t) == nil && t.Digest == i.hash()
+			if json.Unmarshal(v, &t) != nil {
+				return false
+			}
+			named, err := resolve(txn, t.Digest)
+			return err == nil && named == i
 		})
 	})
 }

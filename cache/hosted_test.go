@@ -39,7 +39,7 @@ func pushImage(t testing.TB, s *cache.Store, repo, tag string, layers ...cachete
 	push(t, s, repo, config)
 	m := v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1,
 		Config: v1.Descriptor{MediaType: types.OCIConfigJSON, Digest: config.Digest, Size: 64}}
-	p := cache.ManifestPush{Repo: repo, MediaType: string(types.OCIManifestSchema1), Tag: tag, Blobs: []v1.Hash{config.Digest}}
+	p := cache.ManifestPush{Repo: repo, MediaType: string(types.OCIManifestSchema1), Tags: []string{tag}, Blobs: []v1.Hash{config.Digest}}
 	for _, l := range layers {
 		push(t, s, repo, l)
 		m.Layers = append(m.Layers, v1.Descriptor{MediaType: types.OCILayer, Digest: l.Digest, Size: int64(len(l.Body))})

@@ -75,11 +75,15 @@ func (h *hostedTxn) hold(i id) error {
 
 // link makes stored content i a blob of repo, under the digest d the
 // client named it by (a sha512 name is remembered beside the sha256 one).
+// The first blob makes the repository exist.
 func (h *hostedTxn) link(repo string, i id, d v1.Hash) error {
 	if err := h.hold(i); err != nil {
 		return err
 	}
 	if err := h.alias(i, d); err != nil {
+		return err
+	}
+	if err := h.addRepo(repo); err != nil {
 		return err
 	}
 	return h.txn.Set(linkKey(repo, i), timeValue(h.now))

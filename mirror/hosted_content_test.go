@@ -157,3 +157,30 @@ func mustJSON(t *testing.T, v any) []byte {
 	}
 	return b
 }
+
+// A manifest pushed by its sha512 digest is tagged with ?tag= (the only
+// way to tag content named by sha512), and the tag answers with that
+// digest.
+func TestHostedSha512ManifestWithTagParams(t *testing.T) {
+	_, m := startHosted(t, setup{})
+	p := pusher{t, m.url}
+	config := p.blob("team/app", []byte("{}"))
+	body := manifestOf(config, 2, nil)
+	d := "sha512:" + sha512Hex(body)
+	resp, msg := send(t, "PUT", m.url+"/v2/team/app/manifests/"+d+"?tag=v1&tag=v2", body, "Content-Type", ociManifest)
+	if resp.StatusCode != 201 || resp.Header.Get("Docker-Content-Digest") != d || resp.Header.Get("OCI-Tag") != "v1, v2" {
+		t.Fatalf("PUT by sha512 with tags: %d digest=%q OCI-Tag=%q %s", resp.StatusCode, resp.Header.Get("Docker-Content-Digest"), resp.Header.Get("OCI-Tag"), msg)
+	}
+	for _, ref := range []string{"v1", "v2", d} {
+		resp, got := get(t, "GET", m.url+"/v2/team/app/manifests/"+ref, "Accept", ociManifest)
+		if resp.StatusCode != 200 || string(got) != string(body) || resp.Header.Get("Docker-Content-Digest") != d {
+			t.Errorf("GET %s: %d digest=%q", ref, resp.StatusCode, resp.Header.Get("Docker-Content-Digest"))
+		}
+	}
+	if resp, _ := send(t, "DELETE", m.url+"/v2/team/app/manifests/"+d, nil); resp.StatusCode != 202 {
+		t.Fatalf("DELETE by sha512: %d", resp.StatusCode)
+	}
+	if resp, _ := get(t, "GET", m.url+"/v2/team/app/manifests/v1"); resp.StatusCode != 404 {
+		t.Errorf("tag of a deleted sha512 manifest: %d, want 404", resp.StatusCode)
+	}
+}

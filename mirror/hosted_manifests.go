@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -28,10 +29,7 @@ func (m *Mirror) serveHostedManifest(w http.ResponseWriter, r *http.Request, rt 
 		writeHostedError(w, err, errManifestUnknown)
 		return
 	}
-	digest := d.String()
-	if rt.ref.isDigest() {
-		digest = rt.ref.digest.String() // a sha512 name is answered in kind
-	}
+	digest := d.String() // as pushed: a sha512 name is answered in kind
 	h := w.Header()
 	h.Set("Content-Type", mediaType)
 	h.Set("Docker-Content-Digest", digest)
@@ -48,7 +46,7 @@ func (m *Mirror) putManifest(w http.ResponseWriter, r *http.Request, rt route) {
 		return
 	}
 	noteReceived(w, int64(len(body)))
-	p, err := parseManifestPush(rt, r.Header.Get("Content-Type"), body)
+	p, err := parseManifestPush(rt, r.Header.Get("Content-Type"), r.URL.Query()["tag"], body)
 	if err == nil {
 		err = m.hosted.PushManifest(p)
 	}
@@ -61,6 +59,9 @@ func (m *Mirror) putManifest(w http.ResponseWriter, r *http.Request, rt route) {
 	h.Set("Docker-Content-Digest", p.Digest.String())
 	if p.Subject != "" {
 		h.Set("OCI-Subject", p.Subject)
+	}
+	if rt.ref.isDigest() && len(p.Tags) > 0 {
+		h.Set("OCI-Tag", strings.Join(p.Tags, ", "))
 	}
 	h.Set("Content-Length", "0")
 	w.WriteHeader(http.StatusCreated)

@@ -60,7 +60,7 @@ func manifestInvalid(format string, args ...any) error {
 
 // parseManifestPush checks a pushed manifest and says what it refers to.
 // The store then checks that all of it is there.
-func parseManifestPush(rt route, contentType string, body []byte) (cache.ManifestPush, error) {
+func parseManifestPush(rt route, contentType string, tags []string, body []byte) (cache.ManifestPush, error) {
 	p := cache.ManifestPush{Repo: rt.repo, Body: body}
 	if len(body) > maxManifestPush {
 		return p, manifestInvalid("manifest larger than %s", humanBytes(maxManifestPush))
@@ -77,7 +77,9 @@ func parseManifestPush(rt route, contentType string, body []byte) (cache.Manifes
 	if p.Digest, err = pushDigest(rt.ref, body); err != nil {
 		return p, err
 	}
-	p.Tag = rt.ref.tag
+	if p.Tags, err = pushTags(rt.ref, tags); err != nil {
+		return p, err
+	}
 	if err := pm.references(&p, pushableTypes[mt]); err != nil {
 		return p, err
 	}
@@ -121,6 +123,21 @@ func pushDigest(ref reference, body []byte) (v1.Hash, error) {
 		return v1.Hash{}, apiErr(errDigestInvalid, "manifest does not match the digest %s it was pushed by", ref.digest)
 	}
 	return ref.digest, nil
+}
+
+// pushTags are the tags a push sets: the one it was pushed by, or those
+// a push by digest names in ?tag= (distribution-spec 1.1+dev), which lets
+// content named by sha512 be tagged at all.
+func pushTags(ref reference, params []string) ([]string, error) {
+	if !ref.isDigest() {
+		return []string{ref.tag}, nil
+	}
+	for _, t := range params {
+		if _, err := parseReference(t); err != nil || strings.Contains(t, ":") {
+			return nil, apiErr(errTagInvalid, "invalid tag %q", t)
+		}
+	}
+	return params, nil
 }
 
 // references fills in the blobs an image needs or the manifests an index
