@@ -15,8 +15,8 @@ import (
 const pushTimeout = 10 * time.Minute
 
 // pushRepo is the hosted repository scenario 9 pushes to; startHubmirror
-// hosts "bench/*".
-const pushRepo = "bench/push"
+// hosts "push/*" (fakehub's repositories are bench/…, mirrored).
+const pushRepo = "push/layer"
 
 // pushResult is scenario 9.
 type pushResult struct {

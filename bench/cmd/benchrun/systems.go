@@ -29,7 +29,7 @@ func startHubmirror(ps *procs, bin, upstreamURL string) (*system, error) {
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	p, err := ps.start("hubmirror", offlineEnv(), bin, "serve",
 		"--listen", addr, "--data-dir", filepath.Join(ps.dir, "hubmirror-data"), "--upstream", upstreamURL,
-		"--hosted", "bench/*") // scenario 9's pushes; no name the other scenarios pull
+		"--hosted", "push/*") // scenario 9 pushes here; fakehub's names are bench/…
 	if err != nil {
 		return nil, err
 	}
