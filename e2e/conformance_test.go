@@ -152,3 +152,23 @@ func TestConformanceHosted(t *testing.T) {
 		t.Errorf("the suite's pushes to hosted names sent %d requests upstream", c.Requests)
 	}
 }
+
+// The same suite through the login rule of --htpasswd --anonymous-pull:
+// it logs in by the Bearer challenge of /v2/ and the mirror's realm, the
+// way docker does, and every test still passes.
+func TestConformanceHostedWithLogin(t *testing.T) {
+	t.Parallel()
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	mirror := startHubmirror(t, "--upstream", hub.URL, "--hosted", "conformance/*",
+		"--htpasswd", writeHtpasswd(t, "dev", "push-pass"), "--anonymous-pull")
+	summary := runConformance(t, mirror, map[string]string{
+		"OCI_REPO1":                   "conformance/repo1",
+		"OCI_REPO2":                   "conformance/repo2",
+		"OCI_USERNAME":                "dev",
+		"OCI_PASSWORD":                "push-pass",
+		"OCI_API_BLOBS_UPLOAD_CANCEL": "true",
+	})
+	if n := statusCount(summary, "Disabled"); n != 0 {
+		t.Errorf("conformance suite: %d tests disabled, want every one run", n)
+	}
+}
