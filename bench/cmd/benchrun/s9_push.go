@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -31,7 +32,8 @@ type pushResult struct {
 // pushes is scenario 9: `crane push` of an image whose one layer is
 // fresh random bytes (cfg.pushSize), to a hosted name on hubmirror and to
 // the distribution registry as a plain registry (not a proxy: its proxy
-// mode refuses pushes), alternating which goes first, cfg.repeat times.
+// mode refuses pushes), alternating which goes first, cfg.repeat times,
+// each push starting with the page cache written back (sync).
 // Then the pushed layer is pulled warm from hubmirror beside a cached
 // mirrored blob of the same size: a pushed image must serve as fast as a
 // mirrored one.
@@ -74,6 +76,10 @@ func (b *bench) pushes() {
 // pushOnce pushes img to s and records its throughput; for hubmirror, the
 // peak RSS of that push alone (VmHWM reset just before).
 func (b *bench) pushOnce(r *pushResult, s *system, isHub bool, img pushImage, run int) error {
+	// The previous push left hundreds of MiB of dirty pages; without this
+	// the kernel writes them back during the next push, which then pays
+	// for the one before it.
+	syscall.Sync()
 	if isHub {
 		if err := resetPeakRSS(s.proc.Pid()); err != nil {
 			return err
