@@ -119,8 +119,12 @@ func (b *bench) pullPushed(r *pushResult, hm *system, img pushImage) {
 	}
 	urls := []string{blobURL(hm.url, pushRepo, img.layer), blobURL(hm.url, mirrored.Repo, mirrored.Digest)}
 	for round := -1; round < b.cfg.runs; round++ {
-		for i, u := range urls {
-			run, err := curlGet(b.ctx, u)
+		order := []int{0, 1}
+		if round%2 != 0 { // alternate which goes first, as the pushes do
+			order = []int{1, 0}
+		}
+		for _, i := range order {
+			run, err := curlGet(b.ctx, urls[i])
 			if err != nil {
 				b.res.problem("scenario 9: pull: %v", err)
 				return
