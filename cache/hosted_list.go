@@ -95,17 +95,19 @@ func (s *Store) HostedRepositoryNames() ([]string, error) {
 // HostedTags lists repo's tags in lexical order; ErrNotFound when no such
 // hosted repository exists.
 func (s *Store) HostedTags(repo string) ([]string, error) {
+	var known bool
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		known, err = exists(txn, hostedRepoKey(repo))
+		return err
+	})
+	if err != nil || !known {
+		return nil, orNotFound(err)
+	}
 	tags := []string{}
 	prefix := repoScoped(hostedTagPref, repo)
-	err := s.db.View(func(txn *badger.Txn) error {
-		if ok, err := exists(txn, hostedRepoKey(repo)); err != nil || !ok {
-			return orNotFound(err)
-		}
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: false})
-		defer it.Close()
-		for it.Seek(prefix); it.ValidForPrefix(prefix); it.Next() {
-			tags = append(tags, string(it.Item().Key()[len(prefix):]))
-		}
+	err = s.eachKey(string(prefix), func(k, _ []byte) error {
+		tags = append(tags, string(k[len(prefix):]))
 		return nil
 	})
 	return tags, err

@@ -191,7 +191,7 @@ func (m *Mirror) route(r *http.Request) (route, error) {
 		return rt, err
 	}
 	if !isRead(r.Method) || (err == nil && rt.kind == routeUpload) {
-		return route{kind: rt.kind}, m.writeRefusal()
+		return route{}, m.writeRefusal()
 	}
 	return rt, err
 }
