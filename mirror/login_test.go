@@ -133,6 +133,7 @@ func TestAnonymousPullOpensOnlyReads(t *testing.T) {
 		{"/v2/ with a forged token", "GET", base + "/v2/", bearer(userToken + "x"), 401, "Bearer realm="},
 		{"/v2/ logged in (Basic)", "GET", base + "/v2/", basic("dev", "push-pass"), 200, ""},
 		{"/v2/ logged in (token)", "GET", base + "/v2/", bearer(userToken), 200, ""},
+		{"token realm POST (OAuth, never offered)", "POST", base + "/v2/token", nil, 405, ""},
 		{"anonymous upload", "POST", upload, nil, 401, `Basic realm="hubmirror"`},
 		{"anonymous upload status", "GET", upload + "some-session", nil, 401, `Basic realm="hubmirror"`},
 		{"anonymous manifest PUT", "PUT", base + "/v2/team/app/manifests/1.4", nil, 401, `Basic realm="hubmirror"`},
