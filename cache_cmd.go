@@ -25,6 +25,7 @@ func cacheCommand() *cli.Command {
 			cacheStatsCommand(),
 			cachePruneCommand(),
 			cacheVerifyCommand(),
+			cacheGCCommand(),
 		},
 	}
 }

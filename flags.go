@@ -52,6 +52,7 @@ func mirrorFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "fill-timeout", Value: mirror.DefaultFillTimeout, EnvVars: env("FILL_TIMEOUT"), Usage: "longest one upstream blob download may take"},
 		&cli.IntFlag{Name: "max-concurrent-fills", Value: mirror.DefaultMaxConcurrentFills, EnvVars: env("MAX_CONCURRENT_FILLS"), Usage: "upstream blob downloads at once; more wait their turn"},
 		&cli.StringFlag{Name: "htpasswd", EnvVars: env("HTPASSWD"), Usage: "bcrypt htpasswd file: clients must log in (docker login)"},
+		&cli.BoolFlag{Name: "anonymous-pull", EnvVars: env("ANONYMOUS_PULL"), Usage: "with --htpasswd: anyone may pull, only pushes and deletes need a login"},
 		&cli.StringFlag{Name: "tls-cert", EnvVars: env("TLS_CERT"), Usage: "serve HTTPS (and HTTP/2) with this certificate"},
 		&cli.StringFlag{Name: "tls-key", EnvVars: env("TLS_KEY"), Usage: "the certificate's private key"},
 		&cli.StringFlag{Name: "metrics-listen", EnvVars: env("METRICS_LISTEN"), Usage: "serve /metrics, /healthz and /readyz on this address too (default: only on --listen)"},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -94,6 +95,9 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 	if err != nil {
 		return nil, err
 	}
+	if users == nil && c.Bool("anonymous-pull") {
+		return nil, errors.New("--anonymous-pull opens reads of a mirror guarded by --htpasswd; without --htpasswd everything is open already")
+	}
 	hosted, err := hostedOptions(c)
 	if err != nil {
 		return nil, err
@@ -110,6 +114,7 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 		Metrics:              met,
 		Log:                  log,
 		Users:                users,
+		AnonymousPull:        c.Bool("anonymous-pull"),
 		Hosted:               hosted.Hosted,
 		HostedMaxSize:        hosted.HostedMaxSize,
 		MaxUploads:           hosted.MaxUploads,

@@ -26,6 +26,9 @@ REGISTRY_MODULE=github.com/distribution/distribution/v3/cmd/registry
 # the check (registry-1.docker.io and auth.docker.io share docker.io), and
 # the proxy's data path is the same in both releases.
 REGISTRY_VERSION=v3.0.0
+# crane drives scenario 9's pushes, pinned like the registry.
+CRANE_MODULE=github.com/google/go-containerregistry/cmd/crane
+CRANE_VERSION=v0.22.1
 RUN_LIMIT=1800 # seconds for the whole benchmark driver
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -85,16 +88,17 @@ install_debs() {
 	as_root env DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# install_registry builds the reference registry once per version; later
-# runs reuse the binary.
-install_registry() {
-	local want="$tools/registry-$REGISTRY_VERSION"
+# install_tool MODULE VERSION NAME builds a pinned Go program once per
+# version (the reference registry, crane); later runs reuse the binary.
+install_tool() {
+	local module="$1" version="$2" name="$3"
+	local want="$tools/$name-$version"
 	if [[ ! -x "$want" ]]; then
-		log "go install $REGISTRY_MODULE@$REGISTRY_VERSION"
-		(cd "$work" && GOBIN="$tools/gobin" GOFLAGS=-mod=mod timeout 900 go install "$REGISTRY_MODULE@$REGISTRY_VERSION")
-		mv "$tools/gobin/registry" "$want"
+		log "go install $module@$version"
+		(cd "$work" && GOBIN="$tools/gobin" GOFLAGS=-mod=mod timeout 900 go install "$module@$version")
+		mv "$tools/gobin/$name" "$want"
 	fi
-	cp "$want" "$bin/registry"
+	cp "$want" "$bin/$name"
 }
 
 build() {
@@ -115,7 +119,8 @@ micro() {
 }
 
 install_debs "$@"
-install_registry
+install_tool "$REGISTRY_MODULE" "$REGISTRY_VERSION" registry
+install_tool "$CRANE_MODULE" "$CRANE_VERSION" crane
 build
 micro
 log "running the scenarios (work dir $work)"

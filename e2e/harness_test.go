@@ -15,7 +15,6 @@ func TestMain(m *testing.M) {
 	os.Setenv("PATH", dockertest.WithSbin(os.Getenv("PATH")))
 	code := m.Run()
 	hubmirrorBuild.remove()
-	orasBuild.remove()
 	os.Exit(code)
 }
 

@@ -3,10 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -15,33 +11,11 @@ import (
 	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
 )
 
-// orasModule is the oras CLI the tests install: pinned, so a new release
-// cannot change what the tests prove.
-const orasModule = "oras.land/oras/cmd/oras@v1.3.6"
-
-// orasBuild is the one install shared by every test in this binary.
-var orasBuild builtOnce
-
-// orasBin installs oras once per test binary with `go install`, which
-// needs the Go module proxy (CI has it; nothing else is fetched).
+// orasBin is the pinned oras CLI (gotools_test.go), installed once per
+// test binary through the Go module proxy.
 func orasBin(t *testing.T) string {
 	t.Helper()
-	bin, err := orasBuild.get(goInstallOras)
-	if err != nil {
-		unavailable(t, "%v", err)
-	}
-	return bin
-}
-
-func goInstallOras(dir string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "install", orasModule)
-	cmd.Env = append(os.Environ(), "GOBIN="+dir)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go install %s: %w\n%s", orasModule, err, out)
-	}
-	return filepath.Join(dir, "oras"), nil
+	return goTool(t, orasModule)
 }
 
 // orasDiscover runs `oras discover` on ref and returns the digests of the

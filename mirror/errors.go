@@ -64,6 +64,7 @@ func apiErr(c errorCode, format string, args ...any) *apiError {
 var (
 	errNotFoundPath  = apiErr(errNotFound, "no such API endpoint")
 	errWriteRejected = apiErr(errUnsupported, "this mirror is read-only: pushes and deletes go to the upstream registry")
+	errTokenMethod   = apiErr(errUnsupported, "the token realm answers GET only")
 )
 
 // classify maps any error to what the client is told: the status table

@@ -6,7 +6,6 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -73,31 +72,4 @@ func (h *Htpasswd) check(user, pass string) bool {
 	h.passed[user] = sum
 	h.mu.Unlock()
 	return true
-}
-
-var errLoginRequired = apiErr(errUnauthorized, "authentication required")
-
-// requireLogin lets through only requests with valid Basic credentials
-// when Options.Users is set, and answers the others with the challenge
-// docker login, skopeo --creds and containerd's hosts.toml headers know
-// how to meet.
-func (m *Mirror) requireLogin(next http.Handler) http.Handler {
-	users := m.opts.Users
-	if users == nil {
-		return next
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		user, pass, ok := r.BasicAuth()
-		if ok && users.check(user, pass) {
-			next.ServeHTTP(w, r)
-			return
-		}
-		// Named as the API would name it, so refusals show per route
-		// in the access log and the request metrics.
-		rt, _ := m.route(r)
-		setRouteName(w, rt.kind)
-		w.Header().Set("WWW-Authenticate", `Basic realm="hubmirror"`)
-		w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
-		writeError(w, errLoginRequired, errNotFound)
-	})
 }

@@ -77,6 +77,9 @@ type Options struct {
 	Log                *slog.Logger
 	// Users are the clients allowed to pull; nil lets anyone pull.
 	Users *Htpasswd
+	// AnonymousPull, with Users, lets anyone read and asks a login only
+	// for writes (login.go has the rule and why /v2/ still challenges).
+	AnonymousPull bool
 
 	// Hosted are path.Match patterns of repositories pushed to and served
 	// from local storage only, never upstream (hosted_route.go says how
@@ -106,7 +109,8 @@ type Mirror struct {
 	manifests singleflight.Group
 	classes   *classAnswers
 	negatives *negatives
-	hosted    hostedStore // nil unless Options.Hosted
+	tokens    *tokenIssuer // the token realm of AnonymousPull, else nil
+	hosted    hostedStore  // nil unless Options.Hosted
 	uploads   *uploads
 }
 
@@ -144,6 +148,9 @@ func New(o Options) (*Mirror, error) {
 		classes:   newClassAnswers(maxClassAnswers),
 		negatives: newNegatives(o.NegativeTTL, o.Now, o.Metrics),
 	}
+	if o.Users != nil && o.AnonymousPull {
+		m.tokens = newTokenIssuer()
+	}
 	return m, m.setUpHosted()
 }
 
@@ -152,7 +159,9 @@ func New(o Options) (*Mirror, error) {
 //
 //  1. access log and request metrics (observe), so every answer is logged
 //     and counted, a refused login included;
-//  2. the client login check (requireLogin), when Options.Users is set;
+//  2. the client login check (requireLogin), when Options.Users is set:
+//     all of the API, or with AnonymousPull only the writes, and the
+//     token realm;
 //  3. the API (m).
 func (m *Mirror) Handler() http.Handler {
 	return m.observe(m.requireLogin(m))

@@ -26,6 +26,7 @@ type Hub struct {
 	store   store
 	tokens  tokens
 	count   counters
+	repos   repoCounts // requests by repository named
 	faults  faults
 	ranges  ranges // Range headers of CDN GETs, see CDNRanges
 	offline atomic.Bool

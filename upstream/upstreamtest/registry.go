@@ -21,6 +21,7 @@ var repoName = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-
 func (h *Hub) serveRegistry(w http.ResponseWriter, r *http.Request) {
 	h.count.requests.Add(1)
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+	h.repos.add(repoOfPath(r.URL.Path), r.Method != http.MethodGet && r.Method != http.MethodHead)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		h.writeError(w, errUnsupported)
 		return

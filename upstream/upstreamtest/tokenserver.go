@@ -40,6 +40,7 @@ func (h *Hub) issueToken(w http.ResponseWriter, r *http.Request) {
 	user, pass, basic := r.BasicAuth()
 	scopes := splitScopes(q["scope"])
 	h.count.tokenRequest(TokenRequest{Service: q.Get("service"), Scopes: scopes, Basic: basic, Username: user})
+	h.repos.countScopes(scopes)
 	if s := q.Get("service"); s != "" && s != h.opts.Service {
 		tokenError(w, http.StatusBadRequest, "invalid service")
 		return

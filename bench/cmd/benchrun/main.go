@@ -19,12 +19,15 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/dustin/go-humanize"
 )
 
 type config struct {
 	binDir, work, out, pidFile string
 	micro                      string
 	bigBlob, coldBlob          string
+	pushSize                   int64
 	bandwidth                  string
 	clients, runs, repeat      int
 	tags, warmPulls            int
@@ -43,6 +46,7 @@ func parseFlags() config {
 	flag.StringVar(&c.micro, "micro", "", "output of the Go micro-benchmarks, to include in the results")
 	flag.StringVar(&c.bigBlob, "big", "1GiB", "scenario 1's warm blob")
 	flag.StringVar(&c.coldBlob, "cold", "512MiB", "scenarios 2 and 3's cold blobs")
+	pushSize := flag.String("push-size", "512MiB", "scenario 9's fresh layer; the same as --cold, so its pull compares with a mirrored blob")
 	flag.StringVar(&c.bandwidth, "bandwidth", "200MB", "per-response upstream cap (per second) for every scenario")
 	flag.IntVar(&c.clients, "clients", 8, "scenario 3's concurrent clients")
 	flag.IntVar(&c.runs, "runs", 7, "scenario 1's measured curl runs per system")
@@ -56,6 +60,12 @@ func parseFlags() config {
 	flag.BoolVar(&c.perf, "perf", false, "record a system-wide `perf record -g` profile of scenarios 3 and 4, per system, into the work dir")
 	flag.StringVar(&c.only, "only", "", "run only these scenarios, e.g. 3,4 (for profiling; RESULTS.md then lacks the rest)")
 	flag.Parse()
+	size, err := humanize.ParseBytes(*pushSize)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchrun: --push-size:", err)
+		os.Exit(2)
+	}
+	c.pushSize = int64(size)
 	return c
 }
 
@@ -162,6 +172,7 @@ func (b *bench) scenarios() {
 		{"4", "4 warm manifest", b.manifests},
 		{"7", "7 fresh tags", b.freshTags},
 		{"6", "6 docker pull", b.dockerPulls},
+		{"9", "9 push", b.pushes},
 	}
 	for _, s := range steps {
 		switch {

@@ -87,6 +87,7 @@ func writeNotes(b *strings.Builder, r *results) {
 		fmt.Sprintf("4: one GET warms the tag, then `wrk -t2 -c16 -d%s --latency` with docker's Accept header; by tag, as docker pulls. The nginx reference serves the same manifest bytes as a static file under the same wrk load: wrk and the server share the 2 cores, so this is the latency the machine itself allows.", s.wrkDuration),
 		"5: each system is started just before scenario 3, so VmHWM (/proc/PID/status) read right after it is the peak of start-up plus the fan-out; idle is VmRSS after a pause.",
 		fmt.Sprintf("6: a private dockerd (vfs, no bridge/iptables; e2e's daemon.json) with `registry-mirrors` = the system pulls the e2e image set (4 images, SeedStandard) one after another; warm = `docker rmi` of all four then pull again, median of %d rounds.", s.warmPulls),
+		"9: `crane push` (v0.22.1) of an OCI layout whose one layer is fresh random bytes, to a hosted name on hubmirror and to the distribution registry run as a plain registry (no proxy), alternating which goes first, `sync` before each; MB/s = layer bytes / wall of the push; ratio = median of per-run ratios. Peak RSS is VmHWM reset (/proc/PID/clear_refs) just before each push. Pull: warm `curl -o /dev/null` of the pushed layer and of a mirrored blob of the same size already cached, interleaved.",
 		fmt.Sprintf("7: %d tags of distinct small images are each pulled once (manifest by tag, config, layer), the hub's counters are reset, and all are pulled again within hubmirror's default 5-minute tag TTL.", s.tagPulls),
 	} {
 		fmt.Fprintf(b, "- %s\n", n)
@@ -107,7 +108,8 @@ func tableRows(r *results) []row {
 	rows = append(rows, wrkRows(r)...)
 	rows = append(rows, memRows(r)...)
 	rows = append(rows, dockerRows(r)...)
-	return append(rows, tagRows(r)...)
+	rows = append(rows, tagRows(r)...)
+	return append(rows, pushRows(r)...)
 }
 
 func warmRows(r *results) []row {

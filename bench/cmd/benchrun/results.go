@@ -27,8 +27,9 @@ type results struct {
 	wrk      map[string]wrkResult
 	docker   map[string]dockerResult
 	tags     map[string]tagResult
-	problems []string // failures, in the order they happened
-	micro    []string // `go test -bench` result lines
+	push     *pushResult // scenario 9; nil when not run
+	problems []string    // failures, in the order they happened
+	micro    []string    // `go test -bench` result lines
 }
 
 // setupNotes describes the run, for the header of RESULTS.md.

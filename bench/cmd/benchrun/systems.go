@@ -28,7 +28,8 @@ func startHubmirror(ps *procs, bin, upstreamURL string) (*system, error) {
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	p, err := ps.start("hubmirror", offlineEnv(), bin, "serve",
-		"--listen", addr, "--data-dir", filepath.Join(ps.dir, "hubmirror-data"), "--upstream", upstreamURL)
+		"--listen", addr, "--data-dir", filepath.Join(ps.dir, "hubmirror-data"), "--upstream", upstreamURL,
+		"--hosted", "push/*") // scenario 9 pushes here; fakehub's names are bench/…
 	if err != nil {
 		return nil, err
 	}
@@ -36,11 +37,10 @@ func startHubmirror(ps *procs, bin, upstreamURL string) (*system, error) {
 	return s, waitReady(p, readyTimeout, func() error { return probe(s.url + "/v2/") })
 }
 
-// registryConfig is the distribution registry as a pull-through cache:
-// filesystem storage, the in-memory blob descriptor cache its docs
-// recommend, and the fake hub as remote. Its token dance with the hub is
-// its own (anonymous pulls, as hubmirror's).
-const registryConfig = `version: 0.1
+// plainRegistryConfig is the distribution registry as a private registry:
+// filesystem storage and the in-memory blob descriptor cache its docs
+// recommend. Scenario 9 pushes to it as it is.
+const plainRegistryConfig = `version: 0.1
 log:
   level: info
 storage:
@@ -53,30 +53,50 @@ storage:
       enabled: false
 http:
   addr: %s
-proxy:
+`
+
+// registryConfig is the same registry as a pull-through cache of the fake
+// hub. Its token dance with the hub is its own (anonymous pulls, as
+// hubmirror's).
+const registryConfig = plainRegistryConfig + `proxy:
   remoteurl: %s
 `
 
-// startRegistry runs the distribution registry in proxy mode. Tracing is
-// on by default in v3 and would try to export to an OTLP collector on
-// localhost; OTEL_TRACES_EXPORTER=none turns the exporter off as an
-// operator without a collector would, and leaves the rest as shipped.
+// startRegistry runs the distribution registry in proxy mode.
 func startRegistry(ps *procs, bin, upstreamURL string) (*system, error) {
+	return runRegistry(ps, bin, "registry", func(data, addr string) string {
+		return fmt.Sprintf(registryConfig, data, addr, upstreamURL)
+	})
+}
+
+// startPlainRegistry runs the distribution registry without a proxy, the
+// way registry:2 runs by default, so that it accepts pushes.
+func startPlainRegistry(ps *procs, bin string) (*system, error) {
+	return runRegistry(ps, bin, "registry-plain", func(data, addr string) string {
+		return fmt.Sprintf(plainRegistryConfig, data, addr)
+	})
+}
+
+// runRegistry writes the config that config returns for a data dir and
+// an address, and serves it. Tracing is on by default in v3 and would try
+// to export to an OTLP collector on localhost; OTEL_TRACES_EXPORTER=none
+// turns the exporter off as an operator without a collector would, and
+// leaves the rest as shipped.
+func runRegistry(ps *procs, bin, name string, config func(data, addr string) string) (*system, error) {
 	port, err := proctest.FreePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cfg := filepath.Join(ps.dir, "registry.yml")
-	body := fmt.Sprintf(registryConfig, filepath.Join(ps.dir, "registry-data"), addr, upstreamURL)
-	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+	cfg := filepath.Join(ps.dir, name+".yml")
+	if err := os.WriteFile(cfg, []byte(config(filepath.Join(ps.dir, name+"-data"), addr)), 0o644); err != nil {
 		return nil, err
 	}
-	p, err := ps.start("registry", offlineEnv("OTEL_TRACES_EXPORTER=none"), bin, "serve", cfg)
+	p, err := ps.start(name, offlineEnv("OTEL_TRACES_EXPORTER=none"), bin, "serve", cfg)
 	if err != nil {
 		return nil, err
 	}
-	s := &system{name: "registry:2", url: "http://" + addr, proc: p}
+	s := &system{name: regName, url: "http://" + addr, proc: p}
 	return s, waitReady(p, readyTimeout, func() error { return probe(s.url + "/v2/") })
 }
 
