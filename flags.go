@@ -121,6 +121,13 @@ func cachePruneFlags() []cli.Flag {
 
 func cacheVerifyFlags() []cli.Flag { return []cli.Flag{dataDirFlag()} }
 
+func cacheGCFlags() []cli.Flag {
+	return []cli.Flag{
+		dataDirFlag(),
+		&cli.DurationFlag{Name: "hosted-gc-grace", Value: cache.DefaultHostedGrace, EnvVars: env("HOSTED_GC_GRACE"), Usage: "spare blobs pushed less than this long ago (a push may still be on its way to the manifest)"},
+	}
+}
+
 func prefetchFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "mirror", Value: "http://localhost:5000", EnvVars: env("MIRROR"), Usage: "base URL of the running mirror"},
