@@ -41,7 +41,7 @@ type Store struct {
 	// partialUsed is the bytes partial fills hold, by their maps: counted
 	// at Open and moved by every checkpoint and every partial's end.
 	partialUsed atomic.Int64
-	hot       *hotSet      // small bodies read recently, served without the disk
+	hot         *hotSet // small bodies read recently, served without the disk
 	// dirty is set when an index write failed, so Close must not promise
 	// the next Open that index and files agree.
 	dirty atomic.Bool
