@@ -37,14 +37,17 @@ func (s *Store) Evict() (Evicted, error) {
 	if s.total() <= s.opts.LowWater {
 		return got, nil
 	}
-	blobs, err := s.evictTo(max(0, s.opts.LowWater-s.partialUsed.Load()))
+	blobs, err := s.evictTo(max(0, s.opts.LowWater-s.idlePartialBytes()))
 	s.evictions.Add(int64(blobs.Blobs))
 	got.Blobs, got.Bytes = blobs.Blobs, blobs.Bytes
 	return got, err
 }
 
-// total is what counts against the cap: verified content and partial fills.
-func (s *Store) total() int64 { return s.used.Load() + s.partialUsed.Load() }
+// total is what counts against the cap: verified content and the partial
+// fills no fill is writing. Those being written are about to be content
+// (or to be shelved, and count then); counting them would evict content
+// for bytes that are on their way to replace nothing.
+func (s *Store) total() int64 { return s.used.Load() + s.idlePartialBytes() }
 
 // EvictTo removes least recently used content, pins and fills aside,
 // until usage is at most target, whatever the cap: offline pruning.

@@ -65,6 +65,19 @@ func (s *Store) Resume(d v1.Hash, mediaType string) (Pending, error) {
 // PartialBytes is the bytes partial fills hold on disk, by their maps.
 func (s *Store) PartialBytes() int64 { return s.partialUsed.Load() }
 
+// idlePartialBytes is the bytes of partial fills no fill holds.
+func (s *Store) idlePartialBytes() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n int64
+	for _, p := range s.partials {
+		if !p.held {
+			n += p.bytes
+		}
+	}
+	return n
+}
+
 // holdPartial takes an existing, unheld partial of i for a fill.
 func (s *Store) holdPartial(i id) bool {
 	s.mu.Lock()
@@ -102,6 +115,9 @@ func (s *Store) unholdPartial(i id) {
 		p.held = false
 	}
 	s.mu.Unlock()
+	if ok && p.bytes > 0 {
+		s.wakeIfOver() // shelved: its bytes count against the cap now
+	}
 	if !ok || p.bytes > 0 {
 		return
 	}
@@ -128,7 +144,6 @@ func (s *Store) savePartial(i id, size int64, have spans) error {
 	}
 	s.partialUsed.Add(have.total() - p.bytes)
 	p.bytes, p.saved = have.total(), time.Now()
-	s.wakeIfOver()
 	return nil
 }
 
