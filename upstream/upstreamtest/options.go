@@ -21,8 +21,18 @@ type Options struct {
 	// Private repositories are granted only to a request that passes it.
 	Users map[string]string
 	// Bandwidth caps each CDN response in bytes per second; 0 is unlimited.
-	// Per response, not global, because that is how a CDN edge behaves.
+	// Per response, not global, because that is how a CDN edge behaves, and
+	// how one TCP flow on a long link is held to window ÷ RTT. One response
+	// is one connection at a time, so it is the per-connection cap.
+	// SetBandwidth changes it.
 	Bandwidth int64
+	// LinkBandwidth caps all CDN bodies together in bytes per second, the
+	// capacity of the client's link that its connections share; 0 is
+	// unlimited. SetLinkBandwidth changes it.
+	LinkBandwidth int64
+	// RTT is the round trip every request of every listener pays before its
+	// headers, plus once more on a new connection; see SetRTT.
+	RTT time.Duration
 }
 
 func (o Options) withDefaults() Options {
