@@ -25,6 +25,7 @@ type Hub struct {
 	secret  []byte // signs CDN URLs, as Hub's CDN checks its signature
 	store   store
 	tokens  tokens
+	users   users
 	count   counters
 	faults  faults
 	ranges  ranges // Range headers of CDN GETs, see CDNRanges
@@ -54,6 +55,7 @@ func Start(opts Options) (*Hub, error) {
 	rand.Read(h.secret)
 	h.store.init()
 	h.tokens.init()
+	h.users.init(h.opts.Users)
 	h.faults.init()
 	h.count.init()
 	h.rateRemaining.Store(rateLimit)

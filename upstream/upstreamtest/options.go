@@ -19,6 +19,8 @@ type Options struct {
 	CDNHost string
 	// Users maps username to password for Basic auth at the token endpoint.
 	// Private repositories are granted only to a request that passes it.
+	// The Hub copies it, so a caller mutating its map cannot race the
+	// handlers; SetUser changes it.
 	Users map[string]string
 	// Bandwidth caps each CDN response in bytes per second; 0 is unlimited.
 	// Per response, not global, because that is how a CDN edge behaves, and
@@ -45,11 +47,5 @@ func (o Options) withDefaults() Options {
 	if o.CDNHost == "" {
 		o.CDNHost = "localhost"
 	}
-	users := make(map[string]string, len(o.Users))
-	for u, p := range o.Users {
-		users[u] = p
-	}
-	// A private copy, so a caller mutating its map cannot race the handlers.
-	o.Users = users
 	return o
 }
