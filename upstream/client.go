@@ -16,14 +16,15 @@ import (
 type Options struct {
 	// URL is where the registry's API lives, e.g. https://registry-1.docker.io.
 	URL string
-	// Username and Password, when set, are exchanged for tokens at the realm.
-	Username, Password string
+	// Credentials, when set, are exchanged for tokens at the realm; they are
+	// asked again at every exchange (see Credentials). Nil is anonymous.
+	Credentials Credentials
 	// AllowPrivateNetworks lets the registry send the mirror to token realms
 	// and redirect targets on private addresses (a LAN registry whose blobs
 	// live on LAN storage). Off by default: see hostPolicy.
 	AllowPrivateNetworks bool
 	// RealmHosts are token realms, besides those on the registry's own
-	// registrable domain, that may receive Username and Password.
+	// registrable domain, that may receive the Credentials.
 	RealmHosts []string
 	// UserAgent names the mirror to the registry.
 	UserAgent string
@@ -40,8 +41,7 @@ type Options struct {
 // shared by every request.
 type Client struct {
 	base      *url.URL
-	username  string
-	password  string
+	creds     Credentials
 	userAgent string
 	policy    hostPolicy
 	retry     retryPolicy
@@ -75,8 +75,7 @@ func New(o Options) (*Client, error) {
 	}
 	c := &Client{
 		base:      base,
-		username:  o.Username,
-		password:  o.Password,
+		creds:     o.Credentials,
 		userAgent: o.UserAgent,
 		policy:    hostPolicy{registryHost: base.Host, allowPrivate: o.AllowPrivateNetworks, realmHosts: o.RealmHosts},
 		retry:     defaultRetry,
@@ -173,11 +172,12 @@ func (c *Client) answer(ctx context.Context, ch challenge, scope, rejected strin
 		tok, err := c.tokens.refresh(ctx, scope, ch, rejected)
 		return c.authHeader(tok), err
 	case "basic":
-		if c.username == "" {
-			return "", nil
+		user, pass, err := c.account()
+		if err != nil || user == "" {
+			return "", err
 		}
 		req := http.Request{Header: http.Header{}}
-		req.SetBasicAuth(c.username, c.password)
+		req.SetBasicAuth(user, pass)
 		return req.Header.Get("Authorization"), nil
 	}
 	return "", nil
