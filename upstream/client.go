@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -83,28 +82,9 @@ func New(o Options) (*Client, error) {
 		obs:       o.Observer,
 		log:       o.Log,
 	}
-	c.http = &http.Client{Transport: newTransport(), CheckRedirect: c.policy.checkRedirect}
+	c.http = &http.Client{Transport: newSplitTransport(base.Host), CheckRedirect: c.policy.checkRedirect}
 	c.tokens = newTokens(c.fetchToken, c.ping)
 	return c, nil
-}
-
-// newTransport is tuned for a few hosts and long bodies: many idle
-// connections per host (every blob of an image is fetched in parallel), and
-// timeouts on connecting and on waiting for headers but none on a body,
-// which may take minutes for a large layer.
-func newTransport() *http.Transport {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          128,
-		MaxIdleConnsPerHost:   32,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 60 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
 }
 
 // ping asks /v2/ how the registry wants to be authenticated.
