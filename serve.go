@@ -137,10 +137,13 @@ func registries(c *cli.Context, met *metrics.Metrics, log *slog.Logger) ([]mirro
 	}
 	var regs []mirror.Registry
 	for _, u := range list {
+		creds, err := credentials(u, log.With("upstream", u.Host))
+		if err != nil {
+			return nil, fmt.Errorf("upstream %s: %w", u.Host, err)
+		}
 		up, err := upstream.New(upstream.Options{
 			URL:                  u.URL,
-			Username:             u.Username,
-			Password:             u.Password,
+			Credentials:          creds,
 			RealmHosts:           u.RealmHosts,
 			AllowPrivateNetworks: u.AllowPrivate,
 			StallTimeout:         c.Duration("upstream-stall-timeout"),
@@ -155,6 +158,15 @@ func registries(c *cli.Context, met *metrics.Metrics, log *slog.Logger) ([]mirro
 		log.Info("mirroring", "registry", u.Host, "url", u.URL, "authenticated", u.Username != "")
 	}
 	return regs, nil
+}
+
+// credentials is the account an upstream logs in with: one that follows
+// its password file as a secret manager rotates it, else the fixed one.
+func credentials(u upstreamConfig, log *slog.Logger) (upstream.Credentials, error) {
+	if u.PasswordFile != "" && u.Username != "" {
+		return newPasswordFile(u.Username, u.PasswordFile, log)
+	}
+	return upstream.Account{Username: u.Username, Password: u.Password}, nil
 }
 
 // listenersFromFlags are the API listener, which also answers the ops

@@ -110,7 +110,7 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 
 func client(t *testing.T, hub *upstreamtest.Hub, s setup) *upstream.Client {
 	t.Helper()
-	up, err := upstream.New(upstream.Options{URL: hub.URL, Username: s.user, Password: s.pass, RealmHosts: s.realmHosts, AllowPrivateNetworks: s.allowPrivate, UserAgent: "hubmirror-test", StallTimeout: s.stall, Observer: observer(s, hub)})
+	up, err := upstream.New(upstream.Options{URL: hub.URL, Credentials: upstream.Account{Username: s.user, Password: s.pass}, RealmHosts: s.realmHosts, AllowPrivateNetworks: s.allowPrivate, UserAgent: "hubmirror-test", StallTimeout: s.stall, Observer: observer(s, hub)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,11 +25,17 @@ type Hub struct {
 	secret  []byte // signs CDN URLs, as Hub's CDN checks its signature
 	store   store
 	tokens  tokens
+	users   users
 	count   counters
 	faults  faults
 	ranges  ranges // Range headers of CDN GETs, see CDNRanges
 	offline atomic.Bool
 	latency atomic.Int64 // time.Duration
+	// The far-link knobs, see link.go.
+	rtt       atomic.Int64 // time.Duration
+	bandwidth atomic.Int64 // per CDN connection, bytes per second
+	link      linkPacer
+	blobStats blobStats
 	// rateRemaining backs the ratelimit-remaining header.
 	rateRemaining atomic.Int64
 
@@ -49,9 +55,13 @@ func Start(opts Options) (*Hub, error) {
 	rand.Read(h.secret)
 	h.store.init()
 	h.tokens.init()
+	h.users.init(h.opts.Users)
 	h.faults.init()
 	h.count.init()
 	h.rateRemaining.Store(rateLimit)
+	h.rtt.Store(int64(h.opts.RTT))
+	h.bandwidth.Store(h.opts.Bandwidth)
+	h.link.setRate(h.opts.LinkBandwidth)
 	if err := h.listen(); err != nil {
 		h.Close()
 		return nil, err
