@@ -104,6 +104,9 @@ func (m *Mirror) serveFill(w http.ResponseWriter, r *http.Request, rt route) {
 	if body == nil {
 		return
 	}
+	// The headers go now, not with the first byte: a range may wait for its
+	// piece, and the client learns at once that it is coming.
+	http.NewResponseController(w).Flush()
 	if err := copyFlushing(w, body); errors.Is(err, cache.ErrAborted) {
 		// Bytes already went out under a 200: only a broken connection
 		// tells the client the blob is not whole.
