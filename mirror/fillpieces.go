@@ -25,7 +25,7 @@ func (fs *fills) begin(ctx context.Context, f *fill, up rangedUpstream, repo str
 		if fs.pieces.parallelism > 1 {
 			gap.To = min(gap.To, gap.From+fs.pieces.size)
 		}
-		body, err := up.BlobRange(ctx, repo, f.digest, gap.From, gap.To)
+		body, err := up.BlobRange(ctx, repo, f.digest, gap.From, gap.To, nil)
 		if err != nil {
 			p.Shelve()
 			p.Close()
@@ -37,7 +37,7 @@ func (fs *fills) begin(ctx context.Context, f *fill, up rangedUpstream, repo str
 	if fs.pieces.parallelism > 1 {
 		end = fs.pieces.threshold
 	}
-	body, err := up.BlobRange(ctx, repo, f.digest, 0, end)
+	body, err := up.BlobRange(ctx, repo, f.digest, 0, end, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -68,8 +68,10 @@ func (fs *fills) fetch(ctx context.Context, f *fill, p cache.Pending, up rangedU
 		to = size // unknown: the one stream is the whole blob
 	}
 	pl := newPlan(cache.Span{From: first.from, To: to}, p.Missing(), cut, f.wanted)
+	// Every piece asks the CDN location the first piece was redirected to:
+	// one round trip saved per piece; an expired one is asked afresh.
 	src := func(ctx context.Context, sp cache.Span) (io.ReadCloser, error) {
-		b, err := up.BlobRange(ctx, repo, f.digest, sp.From, sp.To)
+		b, err := up.BlobRange(ctx, repo, f.digest, sp.From, sp.To, first.Location)
 		if err != nil {
 			return nil, err
 		}

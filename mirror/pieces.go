@@ -3,6 +3,7 @@ package mirror
 import (
 	"context"
 	"io"
+	"net/url"
 	"sync"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -15,7 +16,7 @@ import (
 // rangedUpstream is what a fill needs to fetch a blob in pieces; an
 // upstream without it is read as one stream.
 type rangedUpstream interface {
-	BlobRange(ctx context.Context, repo string, d v1.Hash, from, to int64) (*upstream.RangeBody, error)
+	BlobRange(ctx context.Context, repo string, d v1.Hash, from, to int64, location *url.URL) (*upstream.RangeBody, error)
 }
 
 // pieceState is where one piece of a fill stands.

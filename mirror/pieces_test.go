@@ -221,3 +221,33 @@ func TestOnlyAFillWithoutProgressIsCut(t *testing.T) {
 		t.Errorf("a slow, moving fill: %d bytes, %v", r.n, r.err)
 	}
 }
+
+// Pieces after the first go straight to the CDN URL the registry's
+// redirect named; once the CDN refuses it (a signed URL expired), the next
+// piece asks the registry for a fresh redirect, and no credentials ever
+// reach the CDN.
+func TestPiecesReuseTheRedirectUntilItIsRefused(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	_, d := hub.AddTestBlob(t, "library/big", bigBlob)
+	m := startMirror(t, hub, setup{parallelism: 2})
+	first, second := hub.Hold(d, 1<<20), hub.Hold(d, 1<<20)
+	p := startPull(context.Background(), m+"/v2/library/big/blobs/"+d.String())
+	waitFor(t, "the first piece to be held", first.Reached())
+	waitFor(t, "the second piece to be held", second.Reached())
+	if got := hub.Counts().BlobGets; got != 1 {
+		t.Fatalf("registry blob GETs = %d with two pieces running, want 1: the second went to the CDN directly", got)
+	}
+	hub.FailNext(upstreamtest.EndpointCDN, 1, http.StatusForbidden) // as an expired signature
+	second.Release()
+	first.Release()
+	if r := p.result(t); r.err != nil || r.digest != d.String() {
+		t.Fatalf("pull: %d bytes, %v", r.n, r.err)
+	}
+	c := hub.Counts()
+	if c.BlobGets != 2 || c.CDNAuthorized != 0 {
+		t.Errorf("registry blob GETs = %d (want 2: the first, and one fresh redirect), CDN requests with credentials = %d", c.BlobGets, c.CDNAuthorized)
+	}
+	if st := hub.BlobStats(d); st.Bytes != bigBlob {
+		t.Errorf("CDN sent %d bytes for a %d-byte blob", st.Bytes, bigBlob)
+	}
+}

@@ -72,7 +72,7 @@ type running struct {
 
 // startMirrorUntilStopped is startMirror for tests that restart a mirror on
 // the same data dir: the caller stops it (Badger locks the directory).
-func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) running {
+func startMirrorUntilStopped(t testing.TB, hub *upstreamtest.Hub, s setup) running {
 	t.Helper()
 	if s.dataDir == "" {
 		s.dataDir = t.TempDir()
@@ -109,7 +109,7 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 	}}
 }
 
-func client(t *testing.T, hub *upstreamtest.Hub, s setup) *upstream.Client {
+func client(t testing.TB, hub *upstreamtest.Hub, s setup) *upstream.Client {
 	t.Helper()
 	up, err := upstream.New(upstream.Options{URL: hub.URL, Credentials: upstream.Account{Username: s.user, Password: s.pass}, RealmHosts: s.realmHosts, AllowPrivateNetworks: s.allowPrivate, UserAgent: "hubmirror-test", StallTimeout: s.stall, Observer: observer(s, hub)})
 	if err != nil {

@@ -3,6 +3,7 @@ package upstream
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -13,6 +14,34 @@ import (
 // (exclusive) unless end is -1. A request from byte 0 to the end carries
 // no Range unless ask: that is a plain GET of the whole blob.
 func (c *Client) blobRange(ctx context.Context, repo string, d v1.Hash, offset, end int64, ask bool) (*http.Response, error) {
+	resp, err := c.do(ctx, http.MethodGet, repo, "/v2/"+repo+"/blobs/"+d.String(), rangeHeader(offset, end, ask))
+	if err != nil {
+		return nil, err
+	}
+	return resp, checkResponse(resp, http.StatusOK, http.StatusPartialContent)
+}
+
+// blobAt requests bytes of a blob straight from where an earlier redirect
+// of the registry sent it: the signed CDN URL, which needs no token and
+// saves the registry's round trip. It carries no credentials.
+func (c *Client) blobAt(ctx context.Context, location *url.URL, offset, end int64) (*http.Response, error) {
+	resp, err := c.send(ctx, http.MethodGet, location, rangeHeader(offset, end, true), "")
+	if err != nil {
+		return nil, err
+	}
+	return resp, checkResponse(resp, http.StatusOK, http.StatusPartialContent)
+}
+
+// redirectedTo is where the registry sent a blob request, if elsewhere: a
+// location other pieces of the blob may be fetched from; nil if none.
+func (c *Client) redirectedTo(resp *http.Response) *url.URL {
+	if u := resp.Request.URL; u.Host != c.base.Host {
+		return u
+	}
+	return nil
+}
+
+func rangeHeader(offset, end int64, ask bool) http.Header {
 	hdr := http.Header{}
 	switch {
 	case end >= 0:
@@ -20,11 +49,7 @@ func (c *Client) blobRange(ctx context.Context, repo string, d v1.Hash, offset, 
 	case offset > 0 || ask:
 		hdr.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
 	}
-	resp, err := c.do(ctx, http.MethodGet, repo, "/v2/"+repo+"/blobs/"+d.String(), hdr)
-	if err != nil {
-		return nil, err
-	}
-	return resp, checkResponse(resp, http.StatusOK, http.StatusPartialContent)
+	return hdr
 }
 
 // blobSize reads the whole blob's size from a 200's Content-Length or a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -20,17 +21,22 @@ type RangeBody struct {
 	// To is where the bytes this body gives end (exclusive): the range's
 	// end, or the blob's when upstream sent it whole; -1 if unknown.
 	To int64
+	// Location is where the registry redirected the blob (its signed CDN
+	// URL), for the other pieces to ask first; nil when it sent the bytes
+	// itself.
+	Location *url.URL
 }
 
 // BlobRange opens bytes [from, to) of repo's blob d; to -1 reads to the end
-// (from 0, with a plain GET: no Range header).
-// Each call asks the registry afresh, so a piece never uses a signed CDN
-// URL that expired while others were fetched. A body that breaks or stalls
+// (from 0, with a plain GET: no Range header). With a location an earlier
+// piece's RangeBody gave, the CDN is asked straight away, saving the
+// registry's round trip; once that is refused (the signed URL expired),
+// the registry is asked for a fresh redirect. A body that breaks or stalls
 // resumes within its range, as Blob's does. A server that ignores the
 // Range still gives exactly those bytes: the ones before are skipped, the
 // ones after never read.
-func (c *Client) BlobRange(ctx context.Context, repo string, d v1.Hash, from, to int64) (*RangeBody, error) {
-	r := &resumingBody{c: c, ctx: ctx, repo: repo, digest: d, start: from, off: from, end: to, asked: to >= 0 || from > 0}
+func (c *Client) BlobRange(ctx context.Context, repo string, d v1.Hash, from, to int64, location *url.URL) (*RangeBody, error) {
+	r := &resumingBody{c: c, ctx: ctx, repo: repo, digest: d, start: from, off: from, end: to, asked: to >= 0 || from > 0, at: location}
 	err := r.open()
 	var se *StatusError
 	if from == 0 && errors.As(err, &se) && se.StatusCode == http.StatusRequestedRangeNotSatisfiable {
@@ -41,5 +47,5 @@ func (c *Client) BlobRange(ctx context.Context, repo string, d v1.Hash, from, to
 	if err != nil {
 		return nil, err
 	}
-	return &RangeBody{ReadCloser: r, Size: r.size, Ranged: r.ranged, To: r.to()}, nil
+	return &RangeBody{ReadCloser: r, Size: r.size, Ranged: r.ranged, To: r.to(), Location: r.at}, nil
 }

@@ -24,7 +24,7 @@ func TestBlobRange(t *testing.T) {
 	}
 	read := func(from, to int64) ([]byte, *upstream.RangeBody) {
 		t.Helper()
-		b, err := c.BlobRange(context.Background(), "library/big", d, from, to)
+		b, err := c.BlobRange(context.Background(), "library/big", d, from, to, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -48,7 +48,7 @@ func TestBlobRange(t *testing.T) {
 	if r := hub.CDNRanges(d); r[len(r)-1] != "bytes=3248128-4194303" {
 		t.Errorf("resume asked for %q, want the rest of the piece", r[len(r)-1])
 	}
-	b, err := c.BlobRange(context.Background(), "library/big", empty, 0, 16<<20)
+	b, err := c.BlobRange(context.Background(), "library/big", empty, 0, 16<<20, nil)
 	if err != nil {
 		t.Fatalf("empty blob: %v", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -42,9 +43,10 @@ type resumingBody struct {
 	size    int64
 	start   int64 // where the body began
 	off     int64
-	end     int64 // where it ends (exclusive); -1 for the end of the blob
-	asked   bool  // the first request carried a Range, even from byte 0
-	ranged  bool  // upstream answered a Range with 206 or Accept-Ranges
+	end     int64    // where it ends (exclusive); -1 for the end of the blob
+	asked   bool     // the first request carried a Range, even from byte 0
+	ranged  bool     // upstream answered a Range with 206 or Accept-Ranges
+	at      *url.URL // the CDN location to ask first; nil: the registry
 	resumes int
 	body    io.ReadCloser
 	watch   *stallWatch
@@ -119,7 +121,7 @@ func (r *resumingBody) reopen() error {
 // the stall watch can end a silent connection without ending the download.
 func (r *resumingBody) open() error {
 	ctx, cancel := context.WithCancel(r.ctx)
-	resp, err := r.c.blobRange(ctx, r.repo, r.digest, r.off, r.end, r.asked)
+	resp, err := r.request(ctx)
 	if err != nil {
 		cancel()
 		return err
@@ -142,6 +144,26 @@ func (r *resumingBody) open() error {
 	r.body = body
 	r.watch = newStallWatch(r.c.stall, cancel)
 	return nil
+}
+
+// request asks the CDN location an earlier piece's redirect gave, if any,
+// and otherwise, or once it fails (a signed URL expires), the registry,
+// which redirects afresh. A resume always asks the registry: the body broke
+// where that location sent it.
+func (r *resumingBody) request(ctx context.Context) (*http.Response, error) {
+	if r.at != nil && r.off == r.start {
+		resp, err := r.c.blobAt(ctx, r.at, r.off, r.end)
+		if err == nil {
+			return resp, nil
+		}
+		r.c.log.Debug("blob location refused; asking the registry again", "digest", r.digest, "error", err)
+		r.at = nil
+	}
+	resp, err := r.c.blobRange(ctx, r.repo, r.digest, r.off, r.end, r.asked)
+	if err == nil {
+		r.at = r.c.redirectedTo(resp)
+	}
+	return resp, err
 }
 
 func (r *resumingBody) drop() {
