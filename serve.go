@@ -100,7 +100,7 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 	if err != nil {
 		return nil, fmt.Errorf("--fill-piece-threshold: %w", err)
 	}
-	if c.IsSet("fill-timeout") {
+	if c.IsSet("fill-timeout") && log != nil {
 		log.Warn("--fill-timeout is deprecated and ignored: a download ends only when it makes no progress for --fill-idle-timeout")
 	}
 	return mirror.New(mirror.Options{
