@@ -67,6 +67,17 @@ func honoursRange(resp *http.Response) bool {
 	return resp.StatusCode == http.StatusPartialContent || resp.Header.Get("Accept-Ranges") == "bytes"
 }
 
+// rangeStart reads the first byte of "bytes 100-199/1000"; -1 if unreadable.
+func rangeStart(v string) int64 {
+	spec, ok := strings.CutPrefix(v, "bytes ")
+	first, _, found := strings.Cut(spec, "-")
+	n, err := strconv.ParseInt(first, 10, 64)
+	if !ok || !found || err != nil {
+		return -1
+	}
+	return n
+}
+
 // rangeTotal reads the total from "bytes 100-199/1000"; "*" means unknown.
 func rangeTotal(v string) int64 {
 	_, total, ok := strings.Cut(v, "/")

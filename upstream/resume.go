@@ -181,8 +181,17 @@ func (r *resumingBody) Close() error {
 
 // skipIgnoredRange copes with a server that answers a Range request with
 // the whole body (200): the bytes already held are read and thrown away.
+// A 206 must start where it was asked to: its bytes are written at that
+// offset, so a server answering another range is a broken one.
 func skipIgnoredRange(resp *http.Response, off int64) (io.ReadCloser, error) {
-	if off == 0 || resp.StatusCode == http.StatusPartialContent {
+	if resp.StatusCode == http.StatusPartialContent {
+		if start := rangeStart(resp.Header.Get("Content-Range")); start != off {
+			resp.Body.Close()
+			return nil, fmt.Errorf("%w: asked for bytes from %d, got a range from %d", ErrUnreachable, off, start)
+		}
+		return resp.Body, nil
+	}
+	if off == 0 {
 		return resp.Body, nil
 	}
 	if _, err := io.CopyN(io.Discard, resp.Body, off); err != nil {
