@@ -174,6 +174,11 @@ func (p *pending) Missing() []Span {
 // leaves a verified file that the next start re-hashes and adopts.
 func (p *pending) Commit() error {
 	defer p.done()
+	if !p.store.beginCommit() {
+		p.Shelve() // the next run may finish it
+		return errClosed
+	}
+	defer p.store.commits.Done()
 	p.end()
 	p.hashPrefix(nil, 0) // a resumed partial may have been whole already
 	written, err := p.verify()

@@ -53,6 +53,7 @@ type Store struct {
 	touched  map[id]int64         // reads not yet written to the index
 	partials map[id]*partialInfo  // partial fills on disk (partial.go)
 	closed   bool
+	commits  sync.WaitGroup // Commits under way; added to only while open
 
 	// maint makes flushes and eviction runs take turns. Only background
 	// work and the offline tools take it; no request ever waits on it.
@@ -148,6 +149,9 @@ func (s *Store) close() error {
 	s.mu.Unlock()
 	close(s.stop)
 	<-s.done
+	// A commit under way has let its readers finish: let it file the blob
+	// rather than race the index closing (or the caller removing the dir).
+	s.commits.Wait()
 	s.maint.Lock()
 	ferr := s.flush()
 	s.maint.Unlock()
