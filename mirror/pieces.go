@@ -104,18 +104,9 @@ func (pl *plan) done(i int) {
 // already written stay for the next one (the caller shelves them).
 func (fs *fills) fetchPieces(ctx context.Context, f *fill, p cache.Pending, pl *plan, first io.ReadCloser, src pieceSource, workers int) error {
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		err := f.copyFrom(checkpointing(p, pl.pieces[0].From, fs.pieces.size), first)
-		first.Close()
-		if err != nil {
-			return err
-		}
-		pl.done(0)
-		p.Checkpoint()
-		return fs.work(ctx, f, p, pl, src)
-	})
+	g.Go(func() error { return fs.work(ctx, f, p, pl, src, opened(pl.pieces[0].Span, 0, first)) })
 	for range workers - 1 {
-		g.Go(func() error { return fs.work(ctx, f, p, pl, src) })
+		g.Go(func() error { return fs.work(ctx, f, p, pl, src, open(ctx, pl, src)) })
 	}
 	return g.Wait()
 }
@@ -123,24 +114,98 @@ func (fs *fills) fetchPieces(ctx context.Context, f *fill, p cache.Pending, pl *
 // pieceSource opens one piece of the blob being filled.
 type pieceSource func(ctx context.Context, sp cache.Span) (io.ReadCloser, error)
 
-func (fs *fills) work(ctx context.Context, f *fill, p cache.Pending, pl *plan, src pieceSource) error {
-	for {
-		sp, i, ok := pl.next()
-		if !ok {
-			return nil
-		}
-		body, err := src(ctx, sp)
+// lookahead is how close to the end of its piece a worker asks for its
+// next one: about a round trip's worth of bytes on a far link, so the
+// request's round trip overlaps the bytes still arriving instead of
+// leaving the connection idle between pieces.
+const lookahead = 2 << 20
+
+// work writes pieces, starting with next, until none is left.
+func (fs *fills) work(ctx context.Context, f *fill, p cache.Pending, pl *plan, src pieceSource, next *openPiece) error {
+	for next != nil {
+		cur := next
+		next = nil
+		body, err := cur.wait()
 		if err != nil {
 			return err
 		}
-		err = f.copyFrom(checkpointing(p, sp.From, fs.pieces.size), body)
+		ahead := &aheadReader{r: body, at: cur.To - cur.From - lookahead, fn: func() { next = open(ctx, pl, src) }}
+		err = f.copyFrom(checkpointing(p, cur.From, fs.pieces.size), ahead)
 		body.Close()
 		if err != nil {
+			next.discard()
 			return err
 		}
-		pl.done(i)
+		pl.done(cur.i)
 		p.Checkpoint() // a failure to checkpoint only costs a re-fetch later
+		if next == nil {
+			next = open(ctx, pl, src)
+		}
 	}
+	return nil
+}
+
+// openPiece is a piece taken from the plan whose request is under way.
+type openPiece struct {
+	cache.Span
+	i    int
+	done chan struct{}
+	body io.ReadCloser
+	err  error
+}
+
+// open takes the next piece and requests it in the background; nil when
+// no piece is left.
+func open(ctx context.Context, pl *plan, src pieceSource) *openPiece {
+	sp, i, ok := pl.next()
+	if !ok {
+		return nil
+	}
+	op := &openPiece{Span: sp, i: i, done: make(chan struct{})}
+	go func() {
+		op.body, op.err = src(ctx, sp)
+		close(op.done)
+	}()
+	return op
+}
+
+func opened(sp cache.Span, i int, body io.ReadCloser) *openPiece {
+	op := &openPiece{Span: sp, i: i, done: make(chan struct{}), body: body}
+	close(op.done)
+	return op
+}
+
+func (op *openPiece) wait() (io.ReadCloser, error) {
+	<-op.done
+	return op.body, op.err
+}
+
+// discard closes the body of a piece that will not be read.
+func (op *openPiece) discard() {
+	if op == nil {
+		return
+	}
+	if body, err := op.wait(); err == nil {
+		body.Close()
+	}
+}
+
+// aheadReader calls fn once, when the bytes read pass at.
+type aheadReader struct {
+	r  io.Reader
+	n  int64
+	at int64
+	fn func()
+}
+
+func (a *aheadReader) Read(b []byte) (int, error) {
+	n, err := a.r.Read(b)
+	a.n += int64(n)
+	if a.fn != nil && a.n >= a.at {
+		a.fn()
+		a.fn = nil
+	}
+	return n, err
 }
 
 // checkpointer writes a piece at its offset and checkpoints the blob every
