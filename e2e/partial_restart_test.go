@@ -20,7 +20,8 @@ func TestKilledMidFillContinuesAfterRestart(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
 	_, d := hub.AddTestBlob(t, "library/big", size)
 	dir := t.TempDir()
-	args := []string{"--upstream", hub.URL, "--fill-piece-size", "8MiB"}
+	// One stream, checkpointed every 8 MiB: a kill stops it mid-way.
+	args := []string{"--upstream", hub.URL, "--fill-parallelism", "1", "--fill-piece-size", "8MiB"}
 	h := runHubmirror(t, dir, args...)
 	gate := hub.Hold(d, held)
 	url := "/v2/library/big/blobs/" + d.String()

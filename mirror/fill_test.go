@@ -121,8 +121,8 @@ func TestConcurrentMissesShareOneDownload(t *testing.T) {
 			t.Errorf("client %d: %d bytes, %s, %v", i, r.n, r.digest, r.err)
 		}
 	}
-	// One fill, in pieces: the first up to the threshold, then the rest.
-	pieces := int64(1 + (bigBlob-mirror.DefaultFillPieceThreshold)/mirror.DefaultFillPieceSize)
+	// One fill, in pieces.
+	pieces := int64(bigBlob / mirror.DefaultFillPieceSize)
 	if got := hub.BlobGetsFor(d); got != pieces {
 		t.Errorf("upstream served %d pieces of the blob, want %d", got, pieces)
 	}

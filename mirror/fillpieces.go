@@ -11,10 +11,10 @@ import (
 
 // begin opens the pending blob and the body of its first piece. A partial
 // an earlier fill kept is continued from its first gap; otherwise the
-// first request is sized to the piece threshold, so a blob below it comes
-// in one request as it always did, and its answer (a 206, or Accept-Ranges)
-// says whether the rest may come in pieces. first is nil when a partial
-// already holds every byte.
+// first request asks for one piece, so a blob no larger comes in one
+// request as it always did, and its answer (a 206, or Accept-Ranges) says
+// whether the rest may come in pieces. first is nil when a partial already
+// holds every byte.
 func (fs *fills) begin(ctx context.Context, f *fill, up rangedUpstream, repo string) (cache.Pending, *firstBody, error) {
 	if p, err := fs.store.Resume(f.digest, ""); err == nil {
 		missing := p.Missing()
@@ -35,7 +35,7 @@ func (fs *fills) begin(ctx context.Context, f *fill, up rangedUpstream, repo str
 	}
 	end := int64(-1) // one stream
 	if fs.pieces.parallelism > 1 {
-		end = fs.pieces.threshold
+		end = fs.pieces.size
 	}
 	body, err := up.BlobRange(ctx, repo, f.digest, 0, end, nil)
 	if err != nil {
@@ -55,9 +55,11 @@ type firstBody struct {
 	from int64
 }
 
-// fetch writes every missing byte: the first body, then the rest. A large
-// blob from an upstream that honours Range comes in pieces, several at
-// once; anything else as one stream per gap.
+// fetch writes every missing byte: the first body, then the rest. A blob
+// of at least the threshold from an upstream that honours Range comes in
+// pieces, several at once; anything else as one stream per gap, each
+// asked for just before the one before it ends, so a blob a little larger
+// than a piece still streams over one connection at a time, without a gap.
 func (fs *fills) fetch(ctx context.Context, f *fill, p cache.Pending, up rangedUpstream, repo string, first *firstBody) error {
 	size, cut, workers := p.Size(), int64(0), 1
 	if first.Ranged && size >= fs.pieces.threshold && fs.pieces.parallelism > 1 {

@@ -52,9 +52,9 @@ const (
 	// 44.1, 47.2, 48.6 before that look-ahead). 16 MiB keeps the CDN
 	// requests few and still spreads a 64 MiB layer over three connections.
 	DefaultFillPieceSize = 16 << 20
-	// DefaultFillPieceThreshold is the smallest blob fetched in pieces;
-	// smaller blobs come in one request, as the first piece of a larger
-	// one does.
+	// DefaultFillPieceThreshold is the smallest blob fetched in pieces at
+	// once; smaller ones come as one stream (in one request when they fit
+	// in the first piece).
 	DefaultFillPieceThreshold = 32 << 20
 	// DefaultMaxConcurrentFills keeps a burst of cold pulls from opening
 	// hundreds of upstream connections at once.

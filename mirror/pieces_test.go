@@ -91,7 +91,7 @@ func TestRangesOnAMiss(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || blobtest.Digest(body) != d {
 		t.Errorf("multi-range: %d, %d bytes; want the whole blob", resp.StatusCode, len(body))
 	}
-	pieces := int64(1 + (bigBlob-mirror.DefaultFillPieceThreshold)/mirror.DefaultFillPieceSize)
+	pieces := int64(bigBlob / mirror.DefaultFillPieceSize)
 	if st := hub.BlobStats(d); st.Gets != pieces || st.Bytes != bigBlob {
 		t.Errorf("CDN: %d GETs, %d bytes; want one fill: %d pieces, %d bytes", st.Gets, st.Bytes, pieces, bigBlob)
 	}
@@ -140,12 +140,16 @@ func TestFailedFillKeepsItsPieces(t *testing.T) {
 	_, d := hub.AddTestBlob(t, "library/big", size)
 	dir := t.TempDir()
 	m := startMirror(t, hub, setup{dataDir: dir})
-	gate := hub.Hold(d, broken)
+	// Two pieces of 16 MiB at once: the first held at its end, the second
+	// broken after 8 MiB, and its resume refused.
+	first, second := hub.Hold(d, broken), hub.Hold(d, broken-size/2)
 	url := m + "/v2/library/big/blobs/" + d.String()
 	p := startPull(context.Background(), url)
-	waitFor(t, "24 MiB to arrive", gate.Reached())
+	waitFor(t, "the first piece", first.Reached())
+	waitFor(t, "8 MiB of the second piece", second.Reached())
 	hub.FailNext(upstreamtest.EndpointBlob, 1, http.StatusNotFound) // the resume finds it gone
-	gate.Break()
+	first.Release()
+	second.Break()
 	if r := p.result(t); r.err == nil {
 		t.Fatal("the broken fill's client got a whole body")
 	}
@@ -176,7 +180,7 @@ func TestCorruptPieceIsNeverServedWhole(t *testing.T) {
 	m := startMirror(t, hub, setup{dataDir: dir})
 	// The fake CDN flips the blob's middle byte; of the pieces, only the
 	// one holding it (the second) is corrupt.
-	pieces := int(1 + (bigBlob-mirror.DefaultFillPieceThreshold)/mirror.DefaultFillPieceSize)
+	pieces := int(bigBlob / mirror.DefaultFillPieceSize)
 	hub.CorruptNext(d, pieces)
 	url := m + "/v2/library/big/blobs/" + d.String()
 	pulls := []*pull{startPull(context.Background(), url), startPull(context.Background(), url)}
