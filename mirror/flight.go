@@ -132,11 +132,18 @@ func (f *fill) wait(ctx context.Context) (followedBlob, error) {
 
 // want raises the priority of the pieces holding [from, to): a client is
 // waiting for exactly those bytes.
+// Only the latest maxWants are kept: a lazy-pulling client reads many
+// small ranges, and those it asked for long ago were served by now.
 func (f *fill) want(from, to int64) {
 	f.mu.Lock()
+	if len(f.wants) >= maxWants {
+		f.wants = append(f.wants[:0], f.wants[maxWants/2:]...)
+	}
 	f.wants = append(f.wants, cache.Span{From: from, To: to})
 	f.mu.Unlock()
 }
+
+const maxWants = 256
 
 // wanted says whether a client asked for bytes of sp.
 func (f *fill) wanted(sp cache.Span) bool {
