@@ -76,7 +76,7 @@ func openStore(c *cli.Context, log *slog.Logger) (*cache.Store, error) {
 		return nil, err
 	}
 	s, err := cache.OpenWithOptions(c.String("data-dir"), cache.Options{MaxSize: size, Pins: pins, Log: log,
-		HostedGrace: c.Duration("hosted-gc-grace")})
+		HostedGrace: c.Duration("hosted-gc-grace"), PartialMaxAge: c.Duration("cache-partial-max-age")})
 	if err != nil {
 		return nil, inUse(c.String("data-dir"), err)
 	}
@@ -102,6 +102,10 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 	if err != nil {
 		return nil, err
 	}
+	fill, err := fillOptions(c, log)
+	if err != nil {
+		return nil, err
+	}
 	return mirror.New(mirror.Options{
 		Store:                store,
 		Registries:           regs,
@@ -109,7 +113,10 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 		StaleWhileRevalidate: c.Duration("tag-stale-while-revalidate"),
 		NegativeTTL:          c.Duration("negative-ttl"),
 		Offline:              c.Bool("offline"),
-		FillTimeout:          c.Duration("fill-timeout"),
+		FillIdleTimeout:      fill.FillIdleTimeout,
+		FillParallelism:      fill.FillParallelism,
+		FillPieceSize:        fill.FillPieceSize,
+		FillPieceThreshold:   fill.FillPieceThreshold,
 		MaxConcurrentFills:   c.Int("max-concurrent-fills"),
 		Metrics:              met,
 		Log:                  log,
@@ -121,6 +128,27 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 		MaxUploadSize:        hosted.MaxUploadSize,
 		UploadIdle:           hosted.UploadIdle,
 	})
+}
+
+// fillOptions reads the fill flags into the Options fields they set.
+func fillOptions(c *cli.Context, log *slog.Logger) (mirror.Options, error) {
+	pieceSize, err := cache.ParseSize(c.String("fill-piece-size"))
+	if err != nil {
+		return mirror.Options{}, fmt.Errorf("--fill-piece-size: %w", err)
+	}
+	pieceThreshold, err := cache.ParseSize(c.String("fill-piece-threshold"))
+	if err != nil {
+		return mirror.Options{}, fmt.Errorf("--fill-piece-threshold: %w", err)
+	}
+	if c.IsSet("fill-timeout") && log != nil {
+		log.Warn("--fill-timeout is deprecated and ignored: a download ends only when it makes no progress for --fill-idle-timeout")
+	}
+	return mirror.Options{
+		FillIdleTimeout:    c.Duration("fill-idle-timeout"),
+		FillParallelism:    c.Int("fill-parallelism"),
+		FillPieceSize:      pieceSize,
+		FillPieceThreshold: pieceThreshold,
+	}, nil
 }
 
 // hostedOptions reads the hosted flags into the Options fields they set.
@@ -160,10 +188,13 @@ func registries(c *cli.Context, met *metrics.Metrics, log *slog.Logger) ([]mirro
 	}
 	var regs []mirror.Registry
 	for _, u := range list {
+		creds, err := credentials(u, log.With("upstream", u.Host))
+		if err != nil {
+			return nil, fmt.Errorf("upstream %s: %w", u.Host, err)
+		}
 		up, err := upstream.New(upstream.Options{
 			URL:                  u.URL,
-			Username:             u.Username,
-			Password:             u.Password,
+			Credentials:          creds,
 			RealmHosts:           u.RealmHosts,
 			AllowPrivateNetworks: u.AllowPrivate,
 			StallTimeout:         c.Duration("upstream-stall-timeout"),
@@ -178,6 +209,15 @@ func registries(c *cli.Context, met *metrics.Metrics, log *slog.Logger) ([]mirro
 		log.Info("mirroring", "registry", u.Host, "url", u.URL, "authenticated", u.Username != "")
 	}
 	return regs, nil
+}
+
+// credentials is the account an upstream logs in with: one that follows
+// its password file as a secret manager rotates it, else the fixed one.
+func credentials(u upstreamConfig, log *slog.Logger) (upstream.Credentials, error) {
+	if u.PasswordFile != "" && u.Username != "" {
+		return newPasswordFile(u.Username, u.PasswordFile, log)
+	}
+	return upstream.Account{Username: u.Username, Password: u.Password}, nil
 }
 
 // listenersFromFlags are the API listener, which also answers the ops

@@ -24,6 +24,18 @@ func (s *Store) enter(i id) error {
 	return nil
 }
 
+// beginCommit counts a Commit that Close must wait for; refused once the
+// store is closing.
+func (s *Store) beginCommit() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.commits.Add(1)
+	return true
+}
+
 func (s *Store) leave(i id) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -118,7 +130,7 @@ func isMissing(err error) bool {
 
 // wakeIfOver nudges the evictor once usage passes the cap.
 func (s *Store) wakeIfOver() {
-	if s.opts.MaxSize > 0 && s.cachedSize() > s.opts.MaxSize {
+	if s.opts.MaxSize > 0 && s.total() > s.opts.MaxSize {
 		select {
 		case s.wake <- struct{}{}:
 		default:

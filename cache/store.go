@@ -43,6 +43,9 @@ type Store struct {
 	// counted at Open and moved by hostedUpdate.
 	hostedUsed  atomic.Int64
 	hostedRepos atomic.Int64
+	// partialUsed is the bytes partial fills hold, by their maps: counted
+	// at Open and moved by every checkpoint and every partial's end.
+	partialUsed atomic.Int64
 	hot         *hotSet // small bodies read recently, served without the disk
 	// dirty is set when an index write failed, so Close must not promise
 	// the next Open that index and files agree.
@@ -53,7 +56,9 @@ type Store struct {
 	inflight map[id]int           // digests with a Pending not yet finished
 	evicting map[id]chan struct{} // digests being removed; closed when done
 	touched  map[id]int64         // reads not yet written to the index
+	partials map[id]*partialInfo  // partial fills on disk (partial.go)
 	closed   bool
+	commits  sync.WaitGroup // Commits under way; added to only while open
 
 	// maint makes flushes and eviction runs take turns. Only background
 	// work and the offline tools take it; no request ever waits on it.
@@ -68,7 +73,8 @@ type Store struct {
 // OpenWithOptions prepares dir, takes its lock, reconciles the index with
 // the files when the last run did not close cleanly, and starts the
 // background flusher and evictor. Temp files left by a crash are removed:
-// they were never verified, so nothing may adopt them.
+// they were never verified, so nothing may adopt them. Partial fills with
+// a readable map are kept for the next fill to continue (partial.go).
 func OpenWithOptions(dir string, o Options) (*Store, error) {
 	o, pins, err := o.normalise()
 	if err != nil {
@@ -100,6 +106,7 @@ func newStore(dir string, o Options, pins []pin, lock *os.File) *Store {
 		inflight: map[id]int{},
 		evicting: map[id]chan struct{}{},
 		touched:  map[id]int64{},
+		partials: map[id]*partialInfo{},
 		wake:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -113,6 +120,9 @@ func (s *Store) start() error {
 		return err
 	}
 	if err := removeTemps(filepath.Join(s.dir, tmpDir), s.log); err != nil {
+		return err
+	}
+	if err := s.loadPartials(); err != nil {
 		return err
 	}
 	s.db, err = badger.Open(badgerOptions(filepath.Join(s.dir, indexDir), s.log))
@@ -148,6 +158,9 @@ func (s *Store) close() error {
 	s.mu.Unlock()
 	close(s.stop)
 	<-s.done
+	// A commit under way has let its readers finish: let it file the blob
+	// rather than race the index closing (or the caller removing the dir).
+	s.commits.Wait()
 	s.maint.Lock()
 	ferr := s.flush()
 	s.maint.Unlock()
@@ -194,6 +207,9 @@ func removeTemps(dir string, log *slog.Logger) error {
 		return err
 	}
 	for _, e := range entries {
+		if e.Name() == partialDir {
+			continue // partial fills are kept for the next fill (partial.go)
+		}
 		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}

@@ -32,6 +32,9 @@ type setup struct {
 	maxFills     int
 	metrics      *metrics.Metrics
 	maxSize      int64
+	parallelism  int   // pieces at once; 0 for the default
+	pieceSize    int64 // 0 for the default
+	idle         time.Duration
 	negativeTTL  time.Duration
 	// The write side: hosted patterns and the upload bounds.
 	hosted     []string
@@ -81,7 +84,7 @@ type running struct {
 
 // startMirrorUntilStopped is startMirror for tests that restart a mirror on
 // the same data dir: the caller stops it (Badger locks the directory).
-func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) running {
+func startMirrorUntilStopped(t testing.TB, hub *upstreamtest.Hub, s setup) running {
 	t.Helper()
 	if s.dataDir == "" {
 		s.dataDir = t.TempDir()
@@ -100,7 +103,8 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 	for host, other := range s.others {
 		regs = append(regs, mirror.Registry{Host: host, Upstream: client(t, other, setup{})})
 	}
-	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillTimeout: time.Minute, MaxConcurrentFills: s.maxFills, Metrics: s.metrics, Offline: s.offline, StaleWhileRevalidate: s.swr, NegativeTTL: s.negativeTTL,
+	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillParallelism: s.parallelism, FillPieceSize: s.pieceSize, FillIdleTimeout: s.idle,
+		MaxConcurrentFills: s.maxFills, Metrics: s.metrics, Offline: s.offline, StaleWhileRevalidate: s.swr, NegativeTTL: s.negativeTTL,
 		Hosted: s.hosted, HostedMaxSize: s.hostedMax, MaxUploads: s.maxUploads, UploadIdle: s.uploadIdle, Log: s.log}
 	if s.clock != nil {
 		o.Now = s.clock.Now
@@ -121,9 +125,9 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 	}}
 }
 
-func client(t *testing.T, hub *upstreamtest.Hub, s setup) *upstream.Client {
+func client(t testing.TB, hub *upstreamtest.Hub, s setup) *upstream.Client {
 	t.Helper()
-	up, err := upstream.New(upstream.Options{URL: hub.URL, Username: s.user, Password: s.pass, RealmHosts: s.realmHosts, AllowPrivateNetworks: s.allowPrivate, UserAgent: "hubmirror-test", StallTimeout: s.stall, Observer: observer(s, hub)})
+	up, err := upstream.New(upstream.Options{URL: hub.URL, Credentials: upstream.Account{Username: s.user, Password: s.pass}, RealmHosts: s.realmHosts, AllowPrivateNetworks: s.allowPrivate, UserAgent: "hubmirror-test", StallTimeout: s.stall, Observer: observer(s, hub)})
 	if err != nil {
 		t.Fatal(err)
 	}

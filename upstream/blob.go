@@ -3,23 +3,53 @@ package upstream
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// blobFrom requests repo's blob d from byte offset on.
-func (c *Client) blobFrom(ctx context.Context, repo string, d v1.Hash, offset int64) (*http.Response, error) {
-	hdr := http.Header{}
-	if offset > 0 {
-		hdr.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
-	}
-	resp, err := c.do(ctx, http.MethodGet, repo, "/v2/"+repo+"/blobs/"+d.String(), hdr)
+// blobRange requests repo's blob d from byte offset on, up to end
+// (exclusive) unless end is -1. A request from byte 0 to the end carries
+// no Range unless ask: that is a plain GET of the whole blob.
+func (c *Client) blobRange(ctx context.Context, repo string, d v1.Hash, offset, end int64, ask bool) (*http.Response, error) {
+	resp, err := c.do(ctx, http.MethodGet, repo, "/v2/"+repo+"/blobs/"+d.String(), rangeHeader(offset, end, ask))
 	if err != nil {
 		return nil, err
 	}
 	return resp, checkResponse(resp, http.StatusOK, http.StatusPartialContent)
+}
+
+// blobAt requests bytes of a blob straight from where an earlier redirect
+// of the registry sent it: the signed CDN URL, which needs no token and
+// saves the registry's round trip. It carries no credentials.
+func (c *Client) blobAt(ctx context.Context, location *url.URL, offset, end int64) (*http.Response, error) {
+	resp, err := c.send(ctx, http.MethodGet, location, rangeHeader(offset, end, true), "")
+	if err != nil {
+		return nil, err
+	}
+	return resp, checkResponse(resp, http.StatusOK, http.StatusPartialContent)
+}
+
+// redirectedTo is where the registry sent a blob request, if elsewhere: a
+// location other pieces of the blob may be fetched from; nil if none.
+func (c *Client) redirectedTo(resp *http.Response) *url.URL {
+	if u := resp.Request.URL; u.Host != c.base.Host {
+		return u
+	}
+	return nil
+}
+
+func rangeHeader(offset, end int64, ask bool) http.Header {
+	hdr := http.Header{}
+	switch {
+	case end >= 0:
+		hdr.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-"+strconv.FormatInt(end-1, 10))
+	case offset > 0 || ask:
+		hdr.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
+	}
+	return hdr
 }
 
 // blobSize reads the whole blob's size from a 200's Content-Length or a
@@ -29,6 +59,23 @@ func blobSize(resp *http.Response) int64 {
 		return rangeTotal(resp.Header.Get("Content-Range"))
 	}
 	return resp.ContentLength
+}
+
+// honoursRange says upstream serves byte ranges: it answered one with 206,
+// or says so (Accept-Ranges: bytes), as Docker Hub's CDN does.
+func honoursRange(resp *http.Response) bool {
+	return resp.StatusCode == http.StatusPartialContent || resp.Header.Get("Accept-Ranges") == "bytes"
+}
+
+// rangeStart reads the first byte of "bytes 100-199/1000"; -1 if unreadable.
+func rangeStart(v string) int64 {
+	spec, ok := strings.CutPrefix(v, "bytes ")
+	first, _, found := strings.Cut(spec, "-")
+	n, err := strconv.ParseInt(first, 10, 64)
+	if !ok || !found || err != nil {
+		return -1
+	}
+	return n
 }
 
 // rangeTotal reads the total from "bytes 100-199/1000"; "*" means unknown.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -16,14 +15,15 @@ import (
 type Options struct {
 	// URL is where the registry's API lives, e.g. https://registry-1.docker.io.
 	URL string
-	// Username and Password, when set, are exchanged for tokens at the realm.
-	Username, Password string
+	// Credentials, when set, are exchanged for tokens at the realm; they are
+	// asked again at every exchange (see Credentials). Nil is anonymous.
+	Credentials Credentials
 	// AllowPrivateNetworks lets the registry send the mirror to token realms
 	// and redirect targets on private addresses (a LAN registry whose blobs
 	// live on LAN storage). Off by default: see hostPolicy.
 	AllowPrivateNetworks bool
 	// RealmHosts are token realms, besides those on the registry's own
-	// registrable domain, that may receive Username and Password.
+	// registrable domain, that may receive the Credentials.
 	RealmHosts []string
 	// UserAgent names the mirror to the registry.
 	UserAgent string
@@ -40,8 +40,7 @@ type Options struct {
 // shared by every request.
 type Client struct {
 	base      *url.URL
-	username  string
-	password  string
+	creds     Credentials
 	userAgent string
 	policy    hostPolicy
 	retry     retryPolicy
@@ -76,8 +75,7 @@ func New(o Options) (*Client, error) {
 	}
 	c := &Client{
 		base:      base,
-		username:  o.Username,
-		password:  o.Password,
+		creds:     o.Credentials,
 		userAgent: o.UserAgent,
 		policy:    hostPolicy{registryHost: base.Host, allowPrivate: o.AllowPrivateNetworks, realmHosts: o.RealmHosts},
 		retry:     defaultRetry,
@@ -85,28 +83,9 @@ func New(o Options) (*Client, error) {
 		obs:       o.Observer,
 		log:       o.Log,
 	}
-	c.http = &http.Client{Transport: newTransport(), CheckRedirect: c.policy.checkRedirect}
+	c.http = &http.Client{Transport: newSplitTransport(base.Host), CheckRedirect: c.policy.checkRedirect}
 	c.tokens = newTokens(c.fetchToken, c.ping)
 	return c, nil
-}
-
-// newTransport is tuned for a few hosts and long bodies: many idle
-// connections per host (every blob of an image is fetched in parallel), and
-// timeouts on connecting and on waiting for headers but none on a body,
-// which may take minutes for a large layer.
-func newTransport() *http.Transport {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConns:          128,
-		MaxIdleConnsPerHost:   32,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   10 * time.Second,
-		ResponseHeaderTimeout: 60 * time.Second,
-		ExpectContinueTimeout: time.Second,
-	}
 }
 
 // ping asks /v2/ how the registry wants to be authenticated.
@@ -184,11 +163,12 @@ func (c *Client) answer(ctx context.Context, ch challenge, scope, rejected strin
 		tok, err := c.tokens.refresh(ctx, scope, ch, rejected)
 		return c.authHeader(tok), err
 	case "basic":
-		if c.username == "" {
-			return "", nil
+		user, pass, err := c.account()
+		if err != nil || user == "" {
+			return "", err
 		}
 		req := http.Request{Header: http.Header{}}
-		req.SetBasicAuth(c.username, c.password)
+		req.SetBasicAuth(user, pass)
 		return req.Header.Get("Authorization"), nil
 	}
 	return "", nil

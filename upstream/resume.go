@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -19,11 +20,19 @@ const maxResumes = 5
 // may have expired) for the rest with a Range request, so the caller sees
 // one unbroken stream. The caller verifies the digest and closes the body.
 func (c *Client) Blob(ctx context.Context, repo string, d v1.Hash) (io.ReadCloser, int64, error) {
-	r := &resumingBody{c: c, ctx: ctx, repo: repo, digest: d}
+	r := &resumingBody{c: c, ctx: ctx, repo: repo, digest: d, end: -1}
 	if err := r.open(); err != nil {
 		return nil, 0, err
 	}
 	return r, r.size, nil
+}
+
+// to is where the body ends: its range's end, or the blob's.
+func (r *resumingBody) to() int64 {
+	if r.end >= 0 {
+		return r.end
+	}
+	return r.size
 }
 
 type resumingBody struct {
@@ -32,7 +41,12 @@ type resumingBody struct {
 	repo    string
 	digest  v1.Hash
 	size    int64
+	start   int64 // where the body began
 	off     int64
+	end     int64    // where it ends (exclusive); -1 for the end of the blob
+	asked   bool     // the first request carried a Range, even from byte 0
+	ranged  bool     // upstream answered a Range with 206 or Accept-Ranges
+	at      *url.URL // the CDN location to ask first; nil: the registry
 	resumes int
 	body    io.ReadCloser
 	watch   *stallWatch
@@ -51,10 +65,18 @@ func (r *resumingBody) Read(p []byte) (int, error) {
 				return 0, err
 			}
 		}
+		if r.end >= 0 {
+			p = p[:min(int64(len(p)), r.end-r.off)]
+		}
 		n, err := r.body.Read(p)
 		r.off += int64(n)
 		r.c.obs.Bytes(n)
 		r.watch.progress(n)
+		if r.end >= 0 && r.complete() {
+			// A server ignoring the Range sends past the end: stop there.
+			r.drop()
+			return n, io.EOF
+		}
 		if err == nil || (err == io.EOF && r.complete()) {
 			return n, err
 		}
@@ -68,10 +90,15 @@ func (r *resumingBody) Read(p []byte) (int, error) {
 
 // complete says a clean EOF really was the end: a body that ends short of
 // the size upstream announced is a broken one.
-func (r *resumingBody) complete() bool { return r.size < 0 || r.off == r.size }
+func (r *resumingBody) complete() bool {
+	if r.end >= 0 {
+		return r.off == r.end
+	}
+	return r.size < 0 || r.off == r.size
+}
 
 func (r *resumingBody) worthResuming() bool {
-	return r.resumes < maxResumes && r.ctx.Err() == nil && (r.size < 0 || r.off < r.size) && r.off > 0
+	return r.resumes < maxResumes && r.ctx.Err() == nil && !r.complete() && r.off > r.start
 }
 
 func (r *resumingBody) failure(err error) error {
@@ -94,13 +121,20 @@ func (r *resumingBody) reopen() error {
 // the stall watch can end a silent connection without ending the download.
 func (r *resumingBody) open() error {
 	ctx, cancel := context.WithCancel(r.ctx)
-	resp, err := r.c.blobFrom(ctx, r.repo, r.digest, r.off)
+	resp, err := r.request(ctx)
 	if err != nil {
 		cancel()
 		return err
 	}
-	if r.off == 0 {
+	if r.off == r.start {
 		r.size = blobSize(resp)
+		r.ranged = honoursRange(resp)
+		switch {
+		case resp.StatusCode == http.StatusOK && r.start == 0:
+			r.end = -1 // the Range was ignored: the whole blob comes, take it
+		case r.end >= 0 && r.size >= 0:
+			r.end = min(r.end, r.size) // a first piece asked for more than there is
+		}
 	}
 	body, err := skipIgnoredRange(resp, r.off)
 	if err != nil {
@@ -110,6 +144,26 @@ func (r *resumingBody) open() error {
 	r.body = body
 	r.watch = newStallWatch(r.c.stall, cancel)
 	return nil
+}
+
+// request asks the CDN location an earlier piece's redirect gave, if any,
+// and otherwise, or once it fails (a signed URL expires), the registry,
+// which redirects afresh. A resume always asks the registry: the body broke
+// where that location sent it.
+func (r *resumingBody) request(ctx context.Context) (*http.Response, error) {
+	if r.at != nil && r.off == r.start {
+		resp, err := r.c.blobAt(ctx, r.at, r.off, r.end)
+		if err == nil {
+			return resp, nil
+		}
+		r.c.log.Debug("blob location refused; asking the registry again", "digest", r.digest, "error", err)
+		r.at = nil
+	}
+	resp, err := r.c.blobRange(ctx, r.repo, r.digest, r.off, r.end, r.asked)
+	if err == nil {
+		r.at = r.c.redirectedTo(resp)
+	}
+	return resp, err
 }
 
 func (r *resumingBody) drop() {
@@ -127,8 +181,17 @@ func (r *resumingBody) Close() error {
 
 // skipIgnoredRange copes with a server that answers a Range request with
 // the whole body (200): the bytes already held are read and thrown away.
+// A 206 must start where it was asked to: its bytes are written at that
+// offset, so a server answering another range is a broken one.
 func skipIgnoredRange(resp *http.Response, off int64) (io.ReadCloser, error) {
-	if off == 0 || resp.StatusCode == http.StatusPartialContent {
+	if resp.StatusCode == http.StatusPartialContent {
+		if start := rangeStart(resp.Header.Get("Content-Range")); start != off {
+			resp.Body.Close()
+			return nil, fmt.Errorf("%w: asked for bytes from %d, got a range from %d", ErrUnreachable, off, start)
+		}
+		return resp.Body, nil
+	}
+	if off == 0 {
 		return resp.Body, nil
 	}
 	if _, err := io.CopyN(io.Discard, resp.Body, off); err != nil {

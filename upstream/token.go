@@ -136,11 +136,15 @@ func (c *Client) fetchToken(ctx context.Context, ch challenge, scope string) (to
 	}
 	q.Set("scope", scope)
 	req.URL.RawQuery = q.Encode()
-	if c.username != "" {
+	user, pass, err := c.account()
+	if err != nil {
+		return token{}, fmt.Errorf("upstream: credentials: %w", err)
+	}
+	if user != "" {
 		if !c.policy.mayReceiveCredentials(u) {
 			return token{}, fmt.Errorf("%w: token realm %s is not on the registry's domain; list it in the upstream's realm_hosts to send it credentials", ErrRefusedHost, u.Host)
 		}
-		req.SetBasicAuth(c.username, c.password)
+		req.SetBasicAuth(user, pass)
 	}
 	req.Header.Set("User-Agent", c.userAgent)
 	resp, err := c.withRetry(ctx, func() (*http.Response, error) {

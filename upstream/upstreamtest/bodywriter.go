@@ -3,16 +3,19 @@ package upstreamtest
 import (
 	"context"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
 // bodyWriter sits between http.ServeContent and the connection. It counts
-// body bytes, paces them to the bandwidth cap, and fires an armed fault (a
+// body bytes (in total and for the blob), paces them to the per-connection
+// and the link caps, and fires an armed fault (a
 // gate or a reset) once a given number of body bytes is flushed.
 type bodyWriter struct {
 	http.ResponseWriter
 	hub     *Hub
 	ctx     context.Context
+	blob    *blobStat
 	written int64
 
 	tripAt int64  // body offset at which fire runs
@@ -22,8 +25,9 @@ type bodyWriter struct {
 	start time.Time
 }
 
-func (h *Hub) newBodyWriter(w http.ResponseWriter, r *http.Request) *bodyWriter {
-	return &bodyWriter{ResponseWriter: w, hub: h, ctx: r.Context(), rate: h.opts.Bandwidth, start: time.Now()}
+func (h *Hub) newBodyWriter(w http.ResponseWriter, r *http.Request, blob *blobStat) *bodyWriter {
+	return &bodyWriter{ResponseWriter: w, hub: h, ctx: r.Context(), blob: blob,
+		rate: h.bandwidth.Load(), start: time.Now()}
 }
 
 // arm applies plan and returns the bytes to serve.
@@ -73,27 +77,60 @@ func (b *bodyWriter) chunkLen(n int) int {
 	if b.rate > 0 {
 		n = min(n, int(max(b.rate/50, 512)))
 	}
+	if b.hub.link.limited() {
+		n = min(n, linkChunk)
+	}
 	return n
 }
 
 func (b *bodyWriter) writeChunk(p []byte) (int, error) {
-	b.pace()
+	b.pace(len(p))
+	// Counted before the write and corrected after: a client may read the
+	// last byte before Write returns, and must then already see it counted.
+	b.count(int64(len(p)))
 	m, err := b.ResponseWriter.Write(p)
+	b.count(int64(m - len(p)))
 	b.written += int64(m)
-	b.hub.count.cdnBytes.Add(int64(m))
 	return m, err
 }
 
-// pace sleeps until the bytes already written are within the rate.
-func (b *bodyWriter) pace() {
-	if b.rate <= 0 {
+func (b *bodyWriter) count(n int64) {
+	b.hub.count.cdnBytes.Add(n)
+	b.blob.bytes.Add(n)
+}
+
+// pace holds a chunk of n bytes until both caps allow it: the connection's
+// own rate, then its turn on the shared link.
+func (b *bodyWriter) pace(n int) {
+	if b.rate > 0 {
+		due := b.start.Add(time.Duration(float64(b.written) / float64(b.rate) * float64(time.Second)))
+		b.waitUntil(due, &b.hub.count.capWaits)
+	}
+	if b.hub.link.limited() {
+		b.waitUntil(b.hub.link.reserve(n), &b.hub.count.linkWaits)
+	}
+}
+
+// waitUntil sleeps until due, counting the wait on waits. Waits shorter
+// than minPause are skipped: the schedule is cumulative, so the next chunk
+// catches up, and sub-millisecond timers would cost more than they pace.
+func (b *bodyWriter) waitUntil(due time.Time, waits *atomic.Int64) {
+	d := time.Until(due)
+	if d < minPause {
 		return
 	}
-	due := b.start.Add(time.Duration(float64(b.written) / float64(b.rate) * float64(time.Second)))
-	if d := time.Until(due); d > 0 && !b.hub.pause(b.ctx, d) {
+	waits.Add(1)
+	if !b.hub.pause(b.ctx, d) {
 		panic(http.ErrAbortHandler)
 	}
 }
+
+const (
+	// linkChunk keeps connections sharing the link interleaved finely
+	// enough that each gets its share within milliseconds.
+	linkChunk = 64 << 10
+	minPause  = time.Millisecond
+)
 
 // maybeFire flushes what was written and runs the armed fault once the trip
 // point is reached.

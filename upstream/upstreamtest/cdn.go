@@ -24,9 +24,11 @@ func (h *Hub) serveCDN(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	stat := h.blobStats.get(hex)
 	if r.Method == http.MethodGet {
 		h.count.cdnBlobGet(hex)
 		h.ranges.record(hex, r.Header.Get("Range"))
+		defer stat.begin(r)()
 	}
 	if !h.validSignature(r.URL) {
 		http.Error(w, "forbidden", http.StatusForbidden)
@@ -37,7 +39,7 @@ func (h *Hub) serveCDN(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	h.sendBlob(w, r, hex, content)
+	h.sendBlob(w, r, hex, content, stat)
 }
 
 // cdnHex extracts the digest hex from a blobPath.
@@ -65,10 +67,10 @@ func isHex64(s string) bool {
 // sendBlob serves the bytes with http.ServeContent, so Range and HEAD behave
 // as on a real CDN, while a bodyWriter underneath applies this GET's faults
 // and the bandwidth cap.
-func (h *Hub) sendBlob(w http.ResponseWriter, r *http.Request, hex string, content []byte) {
+func (h *Hub) sendBlob(w http.ResponseWriter, r *http.Request, hex string, content []byte, stat *blobStat) {
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("ETag", `"`+hex+`"`)
-	bw := h.newBodyWriter(w, r)
+	bw := h.newBodyWriter(w, r, stat)
 	if r.Method == http.MethodGet {
 		plan := h.faults.takeCDN(hex)
 		content = bw.arm(plan, content)

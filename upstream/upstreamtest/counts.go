@@ -32,6 +32,15 @@ type Counts struct {
 	TagLists      int64
 	Referrers     int64 // GET /v2/<repo>/referrers/<digest>, answered or not
 	Unauthorized  int64 // 401s sent by the registry and the token endpoint
+	// TCP connections each listener accepted: a client that keeps its
+	// connections alive opens a few, one that does not opens one a request.
+	RegistryConns, TokenConns, CDNConns int64
+	// CapWaits and LinkWaits count the times a CDN body was held back by
+	// the per-connection cap and by the shared link cap.
+	CapWaits, LinkWaits int64
+	// RoundTrips counts the RTTs charged while SetRTT was on: one per
+	// request and one per new connection's handshake.
+	RoundTrips int64
 }
 
 // TokenRequest records one call to the token endpoint, so tests can check a
@@ -47,7 +56,8 @@ type counters struct {
 	requests                                                        atomic.Int64
 	pings, tokens, manifestGets, manifestHeads, blobGets, blobHeads atomic.Int64
 	cdnGets, cdnAuthorized, cdnBytes, tagLists, unauthorized        atomic.Int64
-	referrers                                                       atomic.Int64
+	referrers, roundTrips                                           atomic.Int64
+	registryConns, tokenConns, cdnConns, capWaits, linkWaits        atomic.Int64
 
 	mu        sync.Mutex
 	perBlob   map[string]int64 // CDN GETs by digest hex
@@ -67,6 +77,9 @@ func (h *Hub) Counts() Counts {
 		CDNGets: c.cdnGets.Load(), CDNAuthorized: c.cdnAuthorized.Load(),
 		CDNBytes: c.cdnBytes.Load(), TagLists: c.tagLists.Load(),
 		Unauthorized: c.unauthorized.Load(), Referrers: c.referrers.Load(),
+		RegistryConns: c.registryConns.Load(), TokenConns: c.tokenConns.Load(),
+		CDNConns: c.cdnConns.Load(), CapWaits: c.capWaits.Load(), LinkWaits: c.linkWaits.Load(),
+		RoundTrips: c.roundTrips.Load(),
 	}
 }
 
@@ -92,7 +105,9 @@ func (h *Hub) Reset() {
 	c := &h.count
 	for _, a := range []*atomic.Int64{&c.requests, &c.pings, &c.tokens, &c.manifestGets,
 		&c.manifestHeads, &c.blobGets, &c.blobHeads, &c.cdnGets,
-		&c.cdnAuthorized, &c.cdnBytes, &c.tagLists, &c.unauthorized, &c.referrers} {
+		&c.cdnAuthorized, &c.cdnBytes, &c.tagLists, &c.unauthorized, &c.referrers,
+		&c.registryConns, &c.tokenConns, &c.cdnConns, &c.capWaits, &c.linkWaits,
+		&c.roundTrips} {
 		a.Store(0)
 	}
 	c.mu.Lock()
@@ -100,6 +115,7 @@ func (h *Hub) Reset() {
 	c.tokenReqs = nil
 	c.mu.Unlock()
 	h.ranges.reset()
+	h.blobStats.reset()
 	h.rateRemaining.Store(rateLimit)
 }
 

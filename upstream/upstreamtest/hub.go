@@ -25,6 +25,7 @@ type Hub struct {
 	secret  []byte // signs CDN URLs, as Hub's CDN checks its signature
 	store   store
 	tokens  tokens
+	users   users
 	count   counters
 	repos   repoCounts // requests by repository named
 	faults  faults
@@ -35,6 +36,11 @@ type Hub struct {
 	headMode atomic.Int32
 	// retryAfter is the Retry-After of injected 429s, in seconds.
 	retryAfter atomic.Int64
+	// The far-link knobs, see link.go.
+	rtt       atomic.Int64 // time.Duration
+	bandwidth atomic.Int64 // per CDN connection, bytes per second
+	link      linkPacer
+	blobStats blobStats
 	// rateRemaining backs the ratelimit-remaining header.
 	rateRemaining atomic.Int64
 	// paging is how tag lists and referrers are paged (paging.go).
@@ -56,9 +62,13 @@ func Start(opts Options) (*Hub, error) {
 	rand.Read(h.secret)
 	h.store.init()
 	h.tokens.init()
+	h.users.init(h.opts.Users)
 	h.faults.init()
 	h.count.init()
 	h.rateRemaining.Store(rateLimit)
+	h.rtt.Store(int64(h.opts.RTT))
+	h.bandwidth.Store(h.opts.Bandwidth)
+	h.link.setRate(h.opts.LinkBandwidth)
 	if err := h.listen(); err != nil {
 		h.Close()
 		return nil, err

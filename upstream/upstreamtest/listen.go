@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -13,17 +14,17 @@ import (
 // on its own port because Docker Hub's are separate hosts, and a mirror must
 // not leak credentials from one to another.
 func (h *Hub) listen() error {
-	reg, err := h.serve("127.0.0.1", http.HandlerFunc(h.serveRegistry))
+	reg, err := h.serve("127.0.0.1", http.HandlerFunc(h.serveRegistry), &h.count.registryConns)
 	if err != nil {
 		return err
 	}
 	h.URL = "http://" + reg
-	auth, err := h.serve("127.0.0.1", http.HandlerFunc(h.serveToken))
+	auth, err := h.serve("127.0.0.1", http.HandlerFunc(h.serveToken), &h.count.tokenConns)
 	if err != nil {
 		return err
 	}
 	h.Realm = "http://" + advertise("localhost", auth) + "/token"
-	cdn, err := h.serve(cdnBindAddr(h.opts.CDNHost), http.HandlerFunc(h.serveCDN))
+	cdn, err := h.serve(cdnBindAddr(h.opts.CDNHost), http.HandlerFunc(h.serveCDN), &h.count.cdnConns)
 	if err != nil {
 		return err
 	}
@@ -47,13 +48,14 @@ func advertise(host, bound string) string {
 	return net.JoinHostPort(host, port)
 }
 
-// serve starts one listener. Every listener composes the same wrappers,
-// outermost first:
+// serve starts one listener and counts its accepted connections on conns.
+// Every listener composes the same wrappers, outermost first:
 //  1. dropWhenOffline — an offline Hub closes the connection before anything
 //     is counted, as an unreachable host would;
-//  2. delay — SetLatency applies before any header, for every endpoint;
+//  2. delay — SetLatency and SetRTT apply before any header, for every
+//     endpoint;
 //  3. the listener's handler, which counts, authorizes and injects faults.
-func (h *Hub) serve(ip string, handler http.Handler) (string, error) {
+func (h *Hub) serve(ip string, handler http.Handler, conns *atomic.Int64) (string, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		return "", fmt.Errorf("listen on %s: %w", ip, err)
@@ -61,6 +63,7 @@ func (h *Hub) serve(ip string, handler http.Handler) (string, error) {
 	srv := &http.Server{
 		Handler:           h.dropWhenOffline(h.delay(handler)),
 		ReadHeaderTimeout: 10 * time.Second,
+		ConnContext:       trackConns(conns),
 	}
 	h.servers = append(h.servers, srv)
 	go srv.Serve(ln)
@@ -88,7 +91,7 @@ func hangUp(w http.ResponseWriter) {
 
 func (h *Hub) delay(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d := time.Duration(h.latency.Load())
+		d := h.requestDelay(r)
 		if d > 0 && !h.pause(r.Context(), d) {
 			return
 		}

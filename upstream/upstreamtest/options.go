@@ -19,10 +19,22 @@ type Options struct {
 	CDNHost string
 	// Users maps username to password for Basic auth at the token endpoint.
 	// Private repositories are granted only to a request that passes it.
+	// The Hub copies it, so a caller mutating its map cannot race the
+	// handlers; SetUser changes it.
 	Users map[string]string
 	// Bandwidth caps each CDN response in bytes per second; 0 is unlimited.
-	// Per response, not global, because that is how a CDN edge behaves.
+	// Per response, not global, because that is how a CDN edge behaves, and
+	// how one TCP flow on a long link is held to window ÷ RTT. One response
+	// is one connection at a time, so it is the per-connection cap.
+	// SetBandwidth changes it.
 	Bandwidth int64
+	// LinkBandwidth caps all CDN bodies together in bytes per second, the
+	// capacity of the client's link that its connections share; 0 is
+	// unlimited. SetLinkBandwidth changes it.
+	LinkBandwidth int64
+	// RTT is the round trip every request of every listener pays before its
+	// headers, plus once more on a new connection; see SetRTT.
+	RTT time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -35,11 +47,5 @@ func (o Options) withDefaults() Options {
 	if o.CDNHost == "" {
 		o.CDNHost = "localhost"
 	}
-	users := make(map[string]string, len(o.Users))
-	for u, p := range o.Users {
-		users[u] = p
-	}
-	// A private copy, so a caller mutating its map cannot race the handlers.
-	o.Users = users
 	return o
 }

@@ -45,8 +45,7 @@ func (h *Hub) issueToken(w http.ResponseWriter, r *http.Request) {
 		tokenError(w, http.StatusBadRequest, "invalid service")
 		return
 	}
-	want, ok := h.opts.Users[user]
-	if basic && (!ok || want != pass) {
+	if basic && !h.users.check(user, pass) {
 		h.count.unauthorized.Add(1)
 		tokenError(w, http.StatusUnauthorized, "incorrect username or password")
 		return

@@ -18,6 +18,8 @@ import (
 //
 //	GET  /_counts   the counters, with CDN GETs of every seeded large blob
 //	POST /_reset    zero the counters before a measured phase
+//	PUT  /_link     set the far-link knobs from a JSON hubinfo.Link, so one
+//	                hub serves both the loopback and the far-link scenarios
 //
 // It returns the base URL and stops when ctx ends.
 func serveControl(ctx context.Context, hub *upstreamtest.Hub, info hubinfo.Info) (string, error) {
@@ -34,6 +36,17 @@ func serveControl(ctx context.Context, hub *upstreamtest.Hub, info hubinfo.Info)
 		hub.Reset()
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("PUT /_link", func(w http.ResponseWriter, r *http.Request) {
+		var l hubinfo.Link
+		if err := json.NewDecoder(r.Body).Decode(&l); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		hub.SetBandwidth(l.Bandwidth)
+		hub.SetLinkBandwidth(l.LinkBandwidth)
+		hub.SetRTT(l.RTT)
+		w.WriteHeader(http.StatusNoContent)
+	})
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	context.AfterFunc(ctx, func() { srv.Close() })
@@ -44,12 +57,18 @@ func counts(hub *upstreamtest.Hub, blobs []hubinfo.Blob) hubinfo.Counts {
 	c := hub.Counts()
 	out := hubinfo.Counts{
 		ManifestGets: c.ManifestGets, ManifestHeads: c.ManifestHeads,
-		BlobGets: c.BlobGets, CDNGets: c.CDNGets, CDNBytes: c.CDNBytes,
-		Tokens: c.Tokens, Pings: c.Pings, PerBlob: map[string]int64{},
+		BlobGets: c.BlobGets, BlobHeads: c.BlobHeads, CDNGets: c.CDNGets, CDNBytes: c.CDNBytes,
+		Tokens: c.Tokens, Pings: c.Pings,
+		RegistryConns: c.RegistryConns, TokenConns: c.TokenConns, CDNConns: c.CDNConns,
+		PerBlob: map[string]int64{}, BlobStats: map[string]hubinfo.BlobStats{},
 	}
 	for _, b := range blobs {
 		if d, err := v1.NewHash(b.Digest); err == nil {
 			out.PerBlob[b.Digest] = hub.BlobGetsFor(d)
+			s := hub.BlobStats(d)
+			out.BlobStats[b.Digest] = hubinfo.BlobStats{
+				RangedGets: s.RangedGets, Bytes: s.Bytes, MaxActive: s.MaxActive,
+			}
 		}
 	}
 	return out

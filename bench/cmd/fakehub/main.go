@@ -22,7 +22,7 @@ import (
 )
 
 type config struct {
-	bandwidth int64
+	link      hubinfo.Link
 	blobSizes []int64
 	exportDir string
 	tags      int
@@ -42,9 +42,11 @@ func main() {
 
 func parseFlags(args []string) (config, error) {
 	fs := flag.NewFlagSet("fakehub", flag.ContinueOnError)
-	bw := fs.String("bandwidth", "0", "cap on each CDN response, e.g. 200MB (per second); 0 = unlimited")
+	bw := fs.String("bandwidth", "0", "cap on each CDN response (one connection), e.g. 20MB (per second); 0 = unlimited")
+	linkBW := fs.String("link-bandwidth", "0", "cap shared by all CDN responses at once, e.g. 200MB (per second); 0 = unlimited")
 	sizes := fs.String("blob-size", "", "comma-separated sizes of random blobs to seed, e.g. 1GiB,512MiB")
 	var cfg config
+	fs.DurationVar(&cfg.link.RTT, "rtt", 0, "round trip paid before every response, and once more per new connection, e.g. 100ms")
 	fs.StringVar(&cfg.exportDir, "export", "", "also write each --blob-size blob to this directory, named by digest hex")
 	fs.IntVar(&cfg.tags, "tags", 100, "tags of small images to seed in bench/tagged")
 	fs.StringVar(&cfg.out, "out", "", "write the JSON description here instead of stdout")
@@ -52,8 +54,11 @@ func parseFlags(args []string) (config, error) {
 		return config{}, err
 	}
 	var err error
-	if cfg.bandwidth, err = hubinfo.ParseSize(*bw); err != nil {
+	if cfg.link.Bandwidth, err = hubinfo.ParseSize(*bw); err != nil {
 		return config{}, fmt.Errorf("--bandwidth: %w", err)
+	}
+	if cfg.link.LinkBandwidth, err = hubinfo.ParseSize(*linkBW); err != nil {
+		return config{}, fmt.Errorf("--link-bandwidth: %w", err)
 	}
 	if cfg.blobSizes, err = hubinfo.ParseSizes(*sizes); err != nil {
 		return config{}, fmt.Errorf("--blob-size: %w", err)
@@ -62,7 +67,9 @@ func parseFlags(args []string) (config, error) {
 }
 
 func run(cfg config) error {
-	hub, err := upstreamtest.Start(upstreamtest.Options{Bandwidth: cfg.bandwidth})
+	hub, err := upstreamtest.Start(upstreamtest.Options{
+		Bandwidth: cfg.link.Bandwidth, LinkBandwidth: cfg.link.LinkBandwidth, RTT: cfg.link.RTT,
+	})
 	if err != nil {
 		return err
 	}

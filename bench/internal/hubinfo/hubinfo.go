@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Info is written by fakehub as JSON once the hub is seeded and listening.
@@ -52,7 +53,26 @@ type Counts struct {
 	CDNBytes      int64
 	Tokens        int64
 	Pings         int64
-	PerBlob       map[string]int64 // CDN GETs by digest
+	BlobHeads     int64
+	// TCP connections each of the hub's listeners accepted.
+	RegistryConns, TokenConns, CDNConns int64
+	PerBlob                             map[string]int64 // CDN GETs by digest
+	BlobStats                           map[string]BlobStats
+}
+
+// BlobStats is the CDN's view of one seeded blob.
+type BlobStats struct {
+	RangedGets int64 // CDN GETs with a Range header
+	Bytes      int64 // body bytes sent for it
+	MaxActive  int64 // most of its GETs answered at once
+}
+
+// Link is the far link fakehub emulates (PUT /_link, and its flags); zero
+// fields are unlimited or instant.
+type Link struct {
+	Bandwidth     int64         // bytes per second per CDN connection
+	LinkBandwidth int64         // bytes per second over all CDN connections
+	RTT           time.Duration // before every response, again per new connection
 }
 
 // ParseSize reads "512MiB", "1GiB", "200MB", "4096": binary suffixes are
