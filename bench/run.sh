@@ -26,6 +26,9 @@ REGISTRY_MODULE=github.com/distribution/distribution/v3/cmd/registry
 # the check (registry-1.docker.io and auth.docker.io share docker.io), and
 # the proxy's data path is the same in both releases.
 REGISTRY_VERSION=v3.0.0
+# crane is scenario 8c's client, straight from the hub and through each system.
+CRANE_MODULE=github.com/google/go-containerregistry/cmd/crane
+CRANE_VERSION=v0.22.1
 RUN_LIMIT=1800 # seconds for the whole benchmark driver
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -97,6 +100,17 @@ install_registry() {
 	cp "$want" "$bin/registry"
 }
 
+# install_crane builds crane once per version, as install_registry does.
+install_crane() {
+	local want="$tools/crane-$CRANE_VERSION"
+	if [[ ! -x "$want" ]]; then
+		log "go install $CRANE_MODULE@$CRANE_VERSION"
+		(cd "$work" && GOBIN="$tools/gobin" GOFLAGS=-mod=mod timeout 900 go install "$CRANE_MODULE@$CRANE_VERSION")
+		mv "$tools/gobin/crane" "$want"
+	fi
+	cp "$want" "$bin/crane"
+}
+
 build() {
 	log "building hubmirror, fakehub, benchrun"
 	cd "$root"
@@ -116,6 +130,7 @@ micro() {
 
 install_debs "$@"
 install_registry
+install_crane
 build
 micro
 log "running the scenarios (work dir $work)"

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -25,10 +26,10 @@ type hub struct {
 
 // startHub runs fakehub and waits for its description. Blobs are seeded in
 // the order of sizes; their files land in exportDir for nginx.
-func startHub(ps *procs, bin, bandwidth string, sizes []string, tags int, exportDir string) (*hub, error) {
+func startHub(ps *procs, bin, bandwidth string, sizes []string, tags, farImages int, exportDir string) (*hub, error) {
 	out := filepath.Join(ps.dir, "fakehub.json")
 	args := []string{"--bandwidth", bandwidth, "--blob-size", strings.Join(sizes, ","),
-		"--export", exportDir, "--tags", fmt.Sprint(tags), "--out", out}
+		"--export", exportDir, "--tags", fmt.Sprint(tags), "--far-images", fmt.Sprint(farImages), "--out", out}
 	p, err := ps.start("fakehub", offlineEnv(), bin, args...)
 	if err != nil {
 		return nil, err
@@ -63,6 +64,27 @@ func (h *hub) reset() error {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNoContent {
 		return fmt.Errorf("fakehub reset: %s", resp.Status)
+	}
+	return nil
+}
+
+// setLink switches the hub's emulated link (fakehub's PUT /_link).
+func (h *hub) setLink(l hubinfo.Link) error {
+	body, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequest(http.MethodPut, h.Control+"/_link", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp, err := control.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		return fmt.Errorf("fakehub link: %s", resp.Status)
 	}
 	return nil
 }

@@ -19,6 +19,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hubmirror/hubmirror/bench/internal/hubinfo"
 )
 
 type config struct {
@@ -32,6 +34,10 @@ type config struct {
 	docker                     bool
 	only                       string
 	perf                       bool
+	// scenario 8's far link
+	farBlob            string
+	farConn, farLinkBW int64
+	farRTT             time.Duration
 }
 
 func parseFlags() config {
@@ -55,8 +61,24 @@ func parseFlags() config {
 	flag.BoolVar(&c.docker, "docker", true, "run scenario 6 (needs root, dockerd, containerd, runc)")
 	flag.BoolVar(&c.perf, "perf", false, "record a system-wide `perf record -g` profile of scenarios 3 and 4, per system, into the work dir")
 	flag.StringVar(&c.only, "only", "", "run only these scenarios, e.g. 3,4 (for profiling; RESULTS.md then lacks the rest)")
+	flag.StringVar(&c.farBlob, "far-blob", "256MiB", "scenario 8's cold blobs")
+	farConn := flag.String("far-conn-bandwidth", "20MB", "scenario 8: cap on each CDN connection (per second)")
+	farLink := flag.String("far-link-bandwidth", "200MB", "scenario 8: cap shared by all CDN connections (per second)")
+	flag.DurationVar(&c.farRTT, "far-rtt", 100*time.Millisecond, "scenario 8: round trip before every upstream answer")
 	flag.Parse()
+	var err error
+	if c.farConn, err = hubinfo.ParseSize(*farConn); err != nil {
+		fatalFlag("--far-conn-bandwidth", err)
+	}
+	if c.farLinkBW, err = hubinfo.ParseSize(*farLink); err != nil {
+		fatalFlag("--far-link-bandwidth", err)
+	}
 	return c
+}
+
+func fatalFlag(name string, err error) {
+	fmt.Fprintf(os.Stderr, "benchrun: %s: %v\n", name, err)
+	os.Exit(2)
 }
 
 func main() {
@@ -82,6 +104,8 @@ type bench struct {
 	res     *results
 
 	manifestBody []byte // scenario 4's manifest, for nginx to serve
+	// loopbackBandwidth is --bandwidth, which scenario 8 restores after it.
+	loopbackBandwidth int64
 }
 
 func run(cfg config) error {
@@ -119,9 +143,15 @@ func (b *bench) start() error {
 	for range 2 * b.cfg.repeat {
 		sizes = append(sizes, b.cfg.coldBlob)
 	}
-	logf("starting fakehub (blobs %s; bandwidth %s/s per response)", strings.Join(sizes, ", "), b.cfg.bandwidth)
+	for range 2 * b.cfg.repeat {
+		sizes = append(sizes, b.cfg.farBlob)
+	}
 	var err error
-	b.hub, err = startHub(b.ps, filepath.Join(b.cfg.binDir, "fakehub"), b.cfg.bandwidth, sizes, b.cfg.tags+1, www)
+	if b.loopbackBandwidth, err = hubinfo.ParseSize(b.cfg.bandwidth); err != nil {
+		return fmt.Errorf("--bandwidth: %w", err)
+	}
+	logf("starting fakehub (blobs %s; bandwidth %s/s per response)", strings.Join(sizes, ", "), b.cfg.bandwidth)
+	b.hub, err = startHub(b.ps, filepath.Join(b.cfg.binDir, "fakehub"), b.cfg.bandwidth, sizes, b.cfg.tags+1, b.cfg.repeat, www)
 	if err != nil {
 		return err
 	}
@@ -144,6 +174,7 @@ func (b *bench) recordSetup() {
 		bigBlob: b.hub.Blobs[0].Size, coldBlob: b.hub.Blobs[1].Size, bandwidth: b.cfg.bandwidth,
 		clients: b.cfg.clients, runs: b.cfg.runs, repeat: b.cfg.repeat, wrkDuration: b.cfg.wrkDuration,
 		warmPulls: b.cfg.warmPulls, tagPulls: b.cfg.tags,
+		farBlob: b.hub.Blobs[1+2*b.cfg.repeat].Size, farLink: b.farLink(), farLayers: farLayerCount(b.hub.FarImages),
 	}
 }
 
@@ -162,6 +193,7 @@ func (b *bench) scenarios() {
 		{"4", "4 warm manifest", b.manifests},
 		{"7", "7 fresh tags", b.freshTags},
 		{"6", "6 docker pull", b.dockerPulls},
+		{"8", "8 far link", b.farScenarios},
 	}
 	for _, s := range steps {
 		switch {

@@ -88,6 +88,7 @@ func writeNotes(b *strings.Builder, r *results) {
 		"5: each system is started just before scenario 3, so VmHWM (/proc/PID/status) read right after it is the peak of start-up plus the fan-out; idle is VmRSS after a pause.",
 		fmt.Sprintf("6: a private dockerd (vfs, no bridge/iptables; e2e's daemon.json) with `registry-mirrors` = the system pulls the e2e image set (4 images, SeedStandard) one after another; warm = `docker rmi` of all four then pull again, median of %d rounds.", s.warmPulls),
 		fmt.Sprintf("7: %d tags of distinct small images are each pulled once (manifest by tag, config, layer), the hub's counters are reset, and all are pulled again within hubmirror's default 5-minute tag TTL.", s.tagPulls),
+		farLinkNote(s.farLink, s.clients, s.repeat, s.farLayers),
 	} {
 		fmt.Fprintf(b, "- %s\n", n)
 	}
@@ -107,7 +108,8 @@ func tableRows(r *results) []row {
 	rows = append(rows, wrkRows(r)...)
 	rows = append(rows, memRows(r)...)
 	rows = append(rows, dockerRows(r)...)
-	return append(rows, tagRows(r)...)
+	rows = append(rows, tagRows(r)...)
+	return append(rows, farRows(r)...)
 }
 
 func warmRows(r *results) []row {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hubmirror/hubmirror/bench/internal/hubinfo"
 )
 
 // results collects every figure, keyed by the name of the system that
@@ -27,8 +29,9 @@ type results struct {
 	wrk      map[string]wrkResult
 	docker   map[string]dockerResult
 	tags     map[string]tagResult
-	problems []string // failures, in the order they happened
-	micro    []string // `go test -bench` result lines
+	far      farResults // scenario 8
+	problems []string   // failures, in the order they happened
+	micro    []string   // `go test -bench` result lines
 }
 
 // setupNotes describes the run, for the header of RESULTS.md.
@@ -40,6 +43,9 @@ type setupNotes struct {
 	wrkDuration       time.Duration
 	warmPulls         int
 	tagPulls          int
+	farBlob           int64 // scenario 8
+	farLink           hubinfo.Link
+	farLayers         int
 }
 
 func newResults() *results {
@@ -49,6 +55,7 @@ func newResults() *results {
 		coldRuns: map[string][]float64{},
 		fan:      map[string][]fanout{}, mem: map[string]memory{}, wrk: map[string]wrkResult{},
 		docker: map[string]dockerResult{}, tags: map[string]tagResult{},
+		far: newFarResults(),
 	}
 }
 

@@ -20,6 +20,9 @@ type Info struct {
 	// Tagged is one repository whose tags all name small images; the
 	// scenarios that pull by tag use it.
 	Tagged TagSet
+	// FarImages are images of many small layers (--far-images), one
+	// repository each, for the far-link image pull.
+	FarImages []Image
 }
 
 // Blob is one large random blob from --blob-size.
