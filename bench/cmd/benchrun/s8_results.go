@@ -57,6 +57,11 @@ func farColdRows(r *results) []row {
 		hubRatio: ratioOf(hr, hok && dok), regRatio: ratioOf(runRatio(f.cold[regName], f.cold["direct"]), rok && dok),
 		target: "≤ 0.33× direct (≥ 3× faster)"}
 	cold.verdict = verdict(hok && dok, hr <= 1.0/3)
+	rd, rdok := medianOf(f.cold[rangedName])
+	strong := row{id: "8a", figure: fmt.Sprintf("far link: the same, ratio to %d ranges straight from the hub at once (a download accelerator)", rangedStreams),
+		hub: none, reg: none, ref: rangedName + " " + spread(rd, f.cold[rangedName], rdok),
+		hubRatio: ratioOf(runRatio(f.cold[hubName], f.cold[rangedName]), hok && rdok),
+		regRatio: ratioOf(runRatio(f.cold[regName], f.cold[rangedName]), rok && rdok), target: none, verdict: none}
 	up := row{id: "8a", figure: "far link: upstream bytes ÷ blob size (worst run); CDN GETs with Range / most at once (median run)",
 		hub: farUpFig(f.stats[hubName], size), reg: farUpFig(f.stats[regName], size), ref: none,
 		hubRatio: none, regRatio: none, target: "≤ 1.02"}
@@ -66,7 +71,7 @@ func farColdRows(r *results) []row {
 	fan := row{id: "8b", figure: fmt.Sprintf("far link: %d clients join the cold fill: slowest client's wall s, median of %d (ratio to own solo 8a time); upstream bytes ÷ blob (worst)", r.setup.clients, r.setup.repeat),
 		hub: slowFig(f.fan[hubName]) + "; " + upFig(f.fan[hubName]), reg: slowFig(f.fan[regName]) + "; " + upFig(f.fan[regName]), ref: none,
 		hubRatio: ratioOf(hs, hsok), regRatio: ratioOf(rs, rsok), target: none, verdict: none}
-	return []row{cold, up, fan}
+	return []row{cold, strong, up, fan}
 }
 
 func farImageRow(r *results) row {
