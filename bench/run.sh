@@ -88,27 +88,17 @@ install_debs() {
 	as_root env DEBIAN_FRONTEND=noninteractive timeout 600 apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# install_registry builds the reference registry once per version; later
-# runs reuse the binary.
-install_registry() {
-	local want="$tools/registry-$REGISTRY_VERSION"
+# install_tool builds a Go program once per version into the tools cache;
+# later runs reuse the binary.
+install_tool() {
+	local name=$1 module=$2 version=$3
+	local want="$tools/$name-$version"
 	if [[ ! -x "$want" ]]; then
-		log "go install $REGISTRY_MODULE@$REGISTRY_VERSION"
-		(cd "$work" && GOBIN="$tools/gobin" GOFLAGS=-mod=mod timeout 900 go install "$REGISTRY_MODULE@$REGISTRY_VERSION")
-		mv "$tools/gobin/registry" "$want"
+		log "go install $module@$version"
+		(cd "$work" && GOBIN="$tools/gobin" GOFLAGS=-mod=mod timeout 900 go install "$module@$version")
+		mv "$tools/gobin/$name" "$want"
 	fi
-	cp "$want" "$bin/registry"
-}
-
-# install_crane builds crane once per version, as install_registry does.
-install_crane() {
-	local want="$tools/crane-$CRANE_VERSION"
-	if [[ ! -x "$want" ]]; then
-		log "go install $CRANE_MODULE@$CRANE_VERSION"
-		(cd "$work" && GOBIN="$tools/gobin" GOFLAGS=-mod=mod timeout 900 go install "$CRANE_MODULE@$CRANE_VERSION")
-		mv "$tools/gobin/crane" "$want"
-	fi
-	cp "$want" "$bin/crane"
+	cp "$want" "$bin/$name"
 }
 
 build() {
@@ -129,8 +119,8 @@ micro() {
 }
 
 install_debs "$@"
-install_registry
-install_crane
+install_tool registry "$REGISTRY_MODULE" "$REGISTRY_VERSION"
+install_tool crane "$CRANE_MODULE" "$CRANE_VERSION"
 build
 micro
 log "running the scenarios (work dir $work)"

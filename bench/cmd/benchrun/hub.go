@@ -56,17 +56,7 @@ func (h *hub) counts() (hubinfo.Counts, error) {
 	return c, json.NewDecoder(resp.Body).Decode(&c)
 }
 
-func (h *hub) reset() error {
-	resp, err := control.Post(h.Control+"/_reset", "", nil)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		return fmt.Errorf("fakehub reset: %s", resp.Status)
-	}
-	return nil
-}
+func (h *hub) reset() error { return h.call(http.MethodPost, "/_reset", nil) }
 
 // setLink switches the hub's emulated link (fakehub's PUT /_link).
 func (h *hub) setLink(l hubinfo.Link) error {
@@ -74,7 +64,12 @@ func (h *hub) setLink(l hubinfo.Link) error {
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequest(http.MethodPut, h.Control+"/_link", bytes.NewReader(body))
+	return h.call(http.MethodPut, "/_link", body)
+}
+
+// call makes one request of fakehub's control listener, which answers 204.
+func (h *hub) call(method, path string, body []byte) error {
+	req, err := http.NewRequest(method, h.Control+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -84,7 +79,7 @@ func (h *hub) setLink(l hubinfo.Link) error {
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNoContent {
-		return fmt.Errorf("fakehub link: %s", resp.Status)
+		return fmt.Errorf("fakehub %s %s: %s", method, path, resp.Status)
 	}
 	return nil
 }
