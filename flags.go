@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/urfave/cli/v2"
 
 	"github.com/hubmirror/hubmirror/cache"
@@ -35,7 +36,12 @@ func mirrorFlags() []cli.Flag {
 		&cli.DurationFlag{Name: "tag-stale-while-revalidate", EnvVars: env("TAG_STALE_WHILE_REVALIDATE"), Usage: "after the TTL, serve a tag at once for this long while revalidating it in the background"},
 		&cli.BoolFlag{Name: "offline", EnvVars: env("OFFLINE"), Usage: "never contact upstream; serve only what is cached"},
 		&cli.DurationFlag{Name: "upstream-stall-timeout", Value: upstream.DefaultStallTimeout, EnvVars: env("UPSTREAM_STALL_TIMEOUT"), Usage: "a blob download that sends nothing this long is resumed"},
-		&cli.DurationFlag{Name: "fill-timeout", Value: mirror.DefaultFillTimeout, EnvVars: env("FILL_TIMEOUT"), Usage: "longest one upstream blob download may take"},
+		&cli.DurationFlag{Name: "fill-idle-timeout", Value: mirror.DefaultFillIdleTimeout, EnvVars: env("FILL_IDLE_TIMEOUT"), Usage: "a blob download that writes nothing this long fails (its pieces are kept for the next try); no limit cuts one that moves"},
+		&cli.DurationFlag{Name: "fill-timeout", EnvVars: env("FILL_TIMEOUT"), Usage: "deprecated and ignored: downloads end on --fill-idle-timeout, never on a total time"},
+		&cli.IntFlag{Name: "fill-parallelism", Value: mirror.DefaultFillParallelism, EnvVars: env("FILL_PARALLELISM"), Usage: "pieces of a large blob fetched at once from an upstream that honours Range (1: one stream per blob)"},
+		&cli.StringFlag{Name: "fill-piece-size", Value: humanize.IBytes(mirror.DefaultFillPieceSize), EnvVars: env("FILL_PIECE_SIZE"), Usage: "size of one piece of a large blob"},
+		&cli.StringFlag{Name: "fill-piece-threshold", Value: humanize.IBytes(mirror.DefaultFillPieceThreshold), EnvVars: env("FILL_PIECE_THRESHOLD"), Usage: "smallest blob fetched in pieces; smaller ones come in one request"},
+		&cli.DurationFlag{Name: "cache-partial-max-age", Value: cache.DefaultPartialMaxAge, EnvVars: env("CACHE_PARTIAL_MAX_AGE"), Usage: "how long the pieces of a failed or interrupted download are kept for the next try"},
 		&cli.IntFlag{Name: "max-concurrent-fills", Value: mirror.DefaultMaxConcurrentFills, EnvVars: env("MAX_CONCURRENT_FILLS"), Usage: "upstream blob downloads at once; more wait their turn"},
 		&cli.StringFlag{Name: "htpasswd", EnvVars: env("HTPASSWD"), Usage: "bcrypt htpasswd file: clients must log in (docker login)"},
 		&cli.StringFlag{Name: "tls-cert", EnvVars: env("TLS_CERT"), Usage: "serve HTTPS (and HTTP/2) with this certificate"},

@@ -73,7 +73,7 @@ func openStore(c *cli.Context, log *slog.Logger) (*cache.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := cache.OpenWithOptions(c.String("data-dir"), cache.Options{MaxSize: size, Pins: pins, Log: log})
+	s, err := cache.OpenWithOptions(c.String("data-dir"), cache.Options{MaxSize: size, Pins: pins, PartialMaxAge: c.Duration("cache-partial-max-age"), Log: log})
 	if err != nil {
 		return nil, inUse(c.String("data-dir"), err)
 	}
@@ -92,13 +92,27 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 	if err != nil {
 		return nil, err
 	}
+	pieceSize, err := cache.ParseSize(c.String("fill-piece-size"))
+	if err != nil {
+		return nil, fmt.Errorf("--fill-piece-size: %w", err)
+	}
+	pieceThreshold, err := cache.ParseSize(c.String("fill-piece-threshold"))
+	if err != nil {
+		return nil, fmt.Errorf("--fill-piece-threshold: %w", err)
+	}
+	if c.IsSet("fill-timeout") {
+		log.Warn("--fill-timeout is deprecated and ignored: a download ends only when it makes no progress for --fill-idle-timeout")
+	}
 	return mirror.New(mirror.Options{
 		Store:                store,
 		Registries:           regs,
 		TagTTL:               c.Duration("tag-ttl"),
 		StaleWhileRevalidate: c.Duration("tag-stale-while-revalidate"),
 		Offline:              c.Bool("offline"),
-		FillTimeout:          c.Duration("fill-timeout"),
+		FillIdleTimeout:      c.Duration("fill-idle-timeout"),
+		FillParallelism:      c.Int("fill-parallelism"),
+		FillPieceSize:        pieceSize,
+		FillPieceThreshold:   pieceThreshold,
 		MaxConcurrentFills:   c.Int("max-concurrent-fills"),
 		Metrics:              met,
 		Log:                  log,

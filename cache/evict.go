@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"time"
 
 	"github.com/dgraph-io/badger/v4"
 )
@@ -16,21 +17,37 @@ const evictChunk = 1000
 type Evicted struct {
 	Blobs int
 	Bytes int64
+	// PartialBytes is what removed partial fills held.
+	PartialBytes int64
 }
 
-// Evict runs the evictor now: if usage is above the cap, it removes least
-// recently used content until usage is at the low watermark. Pinned
-// content and digests being filled are skipped.
+// Evict runs the evictor now. Partial fills older than the age limit go
+// first; then, if usage (verified content and partial fills) is above the
+// cap, the other idle partial fills, oldest first, and then least recently
+// used content, until usage is at the low watermark. Pinned content and
+// digests being filled are skipped.
 func (s *Store) Evict() (Evicted, error) {
 	s.maint.Lock()
 	defer s.maint.Unlock()
-	if s.opts.MaxSize == 0 || s.used.Load() <= s.opts.MaxSize {
-		return Evicted{}, nil
+	got := Evicted{PartialBytes: s.dropIdlePartials(time.Now().Add(-s.opts.PartialMaxAge), 0)}
+	if s.opts.MaxSize == 0 || s.total() <= s.opts.MaxSize {
+		return got, nil
 	}
-	got, err := s.evictTo(s.opts.LowWater)
-	s.evictions.Add(int64(got.Blobs))
+	got.PartialBytes += s.dropIdlePartials(time.Time{}, s.total()-s.opts.LowWater)
+	if s.total() <= s.opts.LowWater {
+		return got, nil
+	}
+	blobs, err := s.evictTo(max(0, s.opts.LowWater-s.idlePartialBytes()))
+	s.evictions.Add(int64(blobs.Blobs))
+	got.Blobs, got.Bytes = blobs.Blobs, blobs.Bytes
 	return got, err
 }
+
+// total is what counts against the cap: verified content and the partial
+// fills no fill is writing. Those being written are about to be content
+// (or to be shelved, and count then); counting them would evict content
+// for bytes that are on their way to replace nothing.
+func (s *Store) total() int64 { return s.used.Load() + s.idlePartialBytes() }
 
 // EvictTo removes least recently used content, pins and fills aside,
 // until usage is at most target, whatever the cap: offline pruning.

@@ -118,7 +118,7 @@ func isMissing(err error) bool {
 
 // wakeIfOver nudges the evictor once usage passes the cap.
 func (s *Store) wakeIfOver() {
-	if s.opts.MaxSize > 0 && s.used.Load() > s.opts.MaxSize {
+	if s.opts.MaxSize > 0 && s.total() > s.opts.MaxSize {
 		select {
 		case s.wake <- struct{}{}:
 		default:

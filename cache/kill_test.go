@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -126,7 +125,7 @@ func kill(t *testing.T, cmd *exec.Cmd) {
 func TestKilledMidFillLeavesNoPartialBlobAndNoTempFile(t *testing.T) {
 	dir := t.TempDir()
 	kill(t, startHelper(t, "half-fill", dir))
-	if temps, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(temps) != 1 {
+	if temps := cachetest.Temps(t, dir); len(temps) != 1 {
 		t.Fatalf("expected the killed fill's temp file, found %v", temps)
 	}
 	s := mustOpen(t, dir, cache.Options{})
@@ -136,7 +135,7 @@ func TestKilledMidFillLeavesNoPartialBlobAndNoTempFile(t *testing.T) {
 	if !cachetest.Present(s, cachetest.NewBlob("committed", 4096)) {
 		t.Error("committed blob lost")
 	}
-	if temps, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(temps) != 0 {
+	if temps := cachetest.Temps(t, dir); len(temps) != 0 {
 		t.Errorf("temp files left after restart: %v", temps)
 	}
 	cachetest.AssertAccounting(t, s)
@@ -160,7 +159,7 @@ func TestKilledAtAnyMomentStartsClean(t *testing.T) {
 		if err != nil || got.Corrupt != 0 || got.Missing != 0 {
 			t.Errorf("round %d: Verify = %+v, %v", round, got, err)
 		}
-		if temps, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(temps) != 0 {
+		if temps := cachetest.Temps(t, dir); len(temps) != 0 {
 			t.Errorf("round %d: temp files left: %v", round, temps)
 		}
 		t.Logf("round %d: %d blobs, %d bytes after restart", round, s.Entries(), s.Used())

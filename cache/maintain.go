@@ -42,6 +42,9 @@ func (s *Store) evictLogged() {
 	if err != nil {
 		s.log.Error("cache: eviction", "error", err)
 	}
+	if got.PartialBytes > 0 {
+		s.log.Info("cache: removed partial downloads", "bytes", got.PartialBytes, "max_age", s.opts.PartialMaxAge)
+	}
 	if got.Blobs > 0 {
 		s.log.Info("cache: evicted least recently used content", "blobs", got.Blobs, "bytes", got.Bytes,
 			"used", s.used.Load(), "cap", s.opts.MaxSize, "took", time.Since(start))

@@ -16,8 +16,15 @@ type Options struct {
 	// Pins name images ("alpine:3.20", "ghcr.io/org/app@sha256:…") whose
 	// manifests, configs and layers are never evicted.
 	Pins []string
-	Log  *slog.Logger
+	// PartialMaxAge is how long a partial fill (partial.go) is kept for
+	// the next fill of its digest; 0 means DefaultPartialMaxAge.
+	PartialMaxAge time.Duration
+	Log           *slog.Logger
 }
+
+// DefaultPartialMaxAge keeps a broken download long enough for a client's
+// retries, or the next day's pull, to continue it.
+const DefaultPartialMaxAge = 24 * time.Hour
 
 // How often the background work runs. A minute of access times can be lost
 // to a crash; that only makes the LRU order slightly less exact.
@@ -30,6 +37,9 @@ const (
 func (o Options) normalise() (Options, []pin, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.PartialMaxAge <= 0 {
+		o.PartialMaxAge = DefaultPartialMaxAge
 	}
 	if o.MaxSize < 0 || o.LowWater < 0 {
 		return o, nil, fmt.Errorf("cache size limits must not be negative")

@@ -38,7 +38,10 @@ type Store struct {
 	used      atomic.Int64
 	entries   atomic.Int64
 	evictions atomic.Int64 // digests evicted since open, for metrics
-	hot       *hotSet      // small bodies read recently, served without the disk
+	// partialUsed is the bytes partial fills hold, by their maps: counted
+	// at Open and moved by every checkpoint and every partial's end.
+	partialUsed atomic.Int64
+	hot         *hotSet // small bodies read recently, served without the disk
 	// dirty is set when an index write failed, so Close must not promise
 	// the next Open that index and files agree.
 	dirty atomic.Bool
@@ -48,6 +51,7 @@ type Store struct {
 	inflight map[id]int           // digests with a Pending not yet finished
 	evicting map[id]chan struct{} // digests being removed; closed when done
 	touched  map[id]int64         // reads not yet written to the index
+	partials map[id]*partialInfo  // partial fills on disk (partial.go)
 	closed   bool
 
 	// maint makes flushes and eviction runs take turns. Only background
@@ -95,6 +99,7 @@ func newStore(dir string, o Options, pins []pin, lock *os.File) *Store {
 		inflight: map[id]int{},
 		evicting: map[id]chan struct{}{},
 		touched:  map[id]int64{},
+		partials: map[id]*partialInfo{},
 		wake:     make(chan struct{}, 1),
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
@@ -108,6 +113,9 @@ func (s *Store) start() error {
 		return err
 	}
 	if err := removeTemps(filepath.Join(s.dir, tmpDir), s.log); err != nil {
+		return err
+	}
+	if err := s.loadPartials(); err != nil {
 		return err
 	}
 	s.db, err = badger.Open(badgerOptions(filepath.Join(s.dir, indexDir), s.log))
@@ -175,6 +183,9 @@ func removeTemps(dir string, log *slog.Logger) error {
 		return err
 	}
 	for _, e := range entries {
+		if e.Name() == partialDir {
+			continue // partial fills are kept for the next fill (partial.go)
+		}
 		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}

@@ -137,7 +137,7 @@ func BenchmarkFillFanout(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { store.Close() })
-	fs := newFills(store, time.Minute, DefaultMaxConcurrentFills, metrics.Discard(), slog.New(slog.DiscardHandler))
+	fs := newFills(store, Options{}.withFillDefaults().pieceOptions(), DefaultMaxConcurrentFills, metrics.Discard(), slog.New(slog.DiscardHandler))
 	up := &benchUpstream{blob: make([]byte, size)}
 	b.SetBytes(size * fanoutReaders)
 	for i := 0; b.Loop(); i++ {

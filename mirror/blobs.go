@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -21,6 +20,9 @@ import (
 type blobStore interface {
 	Open(d v1.Hash) (cache.Blob, error)
 	Create(d v1.Hash, size int64, mediaType string) (cache.Pending, error)
+	// Resume continues what an earlier fill of d kept; cache.ErrNotFound
+	// when there is nothing to continue.
+	Resume(d v1.Hash, mediaType string) (cache.Pending, error)
 }
 
 func (m *Mirror) serveBlob(w http.ResponseWriter, r *http.Request, rt route) {
@@ -98,45 +100,46 @@ func (m *Mirror) serveFill(w http.ResponseWriter, r *http.Request, rt route) {
 		return
 	}
 	setBlobHeaders(w.Header(), rt.digest)
-	from := writeFillHeaders(w, r, blob.Size())
-	if err := copyFlushing(w, blob.NewReader(r.Context(), from)); errors.Is(err, cache.ErrAborted) {
+	body := fillBody(w, r, f, blob)
+	if body == nil {
+		return
+	}
+	// The headers go now, not with the first byte: a range may wait for its
+	// piece, and the client learns at once that it is coming.
+	http.NewResponseController(w).Flush()
+	if err := copyFlushing(w, body); errors.Is(err, cache.ErrAborted) {
 		// Bytes already went out under a 200: only a broken connection
 		// tells the client the blob is not whole.
 		panic(http.ErrAbortHandler)
 	}
 }
 
-// writeFillHeaders answers a blob still arriving: 200 with its length, or
-// 206 for the open-ended range ("bytes=N-") a client resuming a broken
-// download sends. Other ranges get the whole blob, which HTTP allows.
-// It returns the offset the body starts at.
-func writeFillHeaders(w http.ResponseWriter, r *http.Request, size int64) int64 {
+// fillBody answers a blob still arriving: 200 with its length, or 206 for
+// a single range of a blob of known size (raising the priority of the
+// pieces that hold it), or 416 past the end. A multi-range gets the whole
+// blob, which HTTP allows. It returns the body to copy; nil when none.
+func fillBody(w http.ResponseWriter, r *http.Request, f *fill, blob followedBlob) io.Reader {
 	h := w.Header()
 	h.Set("Accept-Ranges", "bytes")
-	if from, ok := openRange(r.Header.Get("Range"), size); ok {
-		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", from, size-1, size))
-		h.Set("Content-Length", strconv.FormatInt(size-from, 10))
+	size := blob.Size()
+	br, ok, unsatisfiable := parseRange(r.Header.Get("Range"), size)
+	switch {
+	case unsatisfiable:
+		h.Set("Content-Range", fmt.Sprintf("bytes */%d", size))
+		w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+		return nil
+	case ok:
+		f.want(br.from, br.to)
+		h.Set("Content-Range", fmt.Sprintf("bytes %d-%d/%d", br.from, br.to-1, size))
+		h.Set("Content-Length", strconv.FormatInt(br.to-br.from, 10))
 		w.WriteHeader(http.StatusPartialContent)
-		return from
+		return blob.NewRangeReader(r.Context(), br.from, br.to, br.completes(size))
 	}
 	if size >= 0 {
 		h.Set("Content-Length", strconv.FormatInt(size, 10))
 	}
 	w.WriteHeader(http.StatusOK)
-	return 0
-}
-
-// openRange parses "bytes=N-" within a blob of known size.
-func openRange(v string, size int64) (int64, bool) {
-	spec, ok := strings.CutPrefix(v, "bytes=")
-	if !ok || size < 0 || !strings.HasSuffix(spec, "-") {
-		return 0, false
-	}
-	from, err := strconv.ParseInt(strings.TrimSuffix(spec, "-"), 10, 64)
-	if err != nil || from < 0 || from >= size {
-		return 0, false
-	}
-	return from, true
+	return blob.NewReader(r.Context(), 0)
 }
 
 var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}

@@ -53,6 +53,12 @@ func apiErr(c errorCode, format string, args ...any) *apiError {
 }
 
 var (
+	// errFillIdle ends a fill that wrote nothing for the idle timeout: an
+	// upstream outage (503), whatever its pieces' own retries did.
+	errFillIdle = fmt.Errorf("%w: blob download made no progress for the fill idle timeout", upstream.ErrUnreachable)
+)
+
+var (
 	errNotFoundPath  = apiErr(errNotFound, "no such API endpoint")
 	errWriteRejected = apiErr(errUnsupported, "this mirror is read-only: pushes and deletes go to the upstream registry")
 )

@@ -2,12 +2,14 @@ package mirror
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/hubmirror/hubmirror/cache"
 	"github.com/hubmirror/hubmirror/metrics"
 )
 
@@ -15,7 +17,7 @@ import (
 // for a digest that is being downloaded joins that download's fill.
 type fills struct {
 	store   blobStore
-	timeout time.Duration
+	pieces  pieceOptions
 	slots   chan struct{} // one per download allowed at once
 	metrics *metrics.Metrics
 	log     *slog.Logger
@@ -24,8 +26,15 @@ type fills struct {
 	active map[v1.Hash]*fill
 }
 
-func newFills(s blobStore, timeout time.Duration, maxConcurrent int, m *metrics.Metrics, log *slog.Logger) *fills {
-	return &fills{store: s, timeout: timeout, slots: make(chan struct{}, maxConcurrent), metrics: m, log: log, active: map[v1.Hash]*fill{}}
+// pieceOptions shape how a fill fetches a large blob (Options has the why).
+type pieceOptions struct {
+	threshold, size int64
+	parallelism     int
+	idle            time.Duration
+}
+
+func newFills(s blobStore, po pieceOptions, maxConcurrent int, m *metrics.Metrics, log *slog.Logger) *fills {
+	return &fills{store: s, pieces: po, slots: make(chan struct{}, maxConcurrent), metrics: m, log: log, active: map[v1.Hash]*fill{}}
 }
 
 // join returns the fill for d, starting one from up if none is running.
@@ -68,12 +77,20 @@ func (fs *fills) known(d v1.Hash) (size int64, verified, ok bool) {
 }
 
 // run downloads on a context of its own: the fill belongs to no request,
-// so no client leaving can cancel it.
+// so no client leaving can cancel it. No deadline cuts a healthy transfer,
+// however long: the fill fails only once it has written nothing for the
+// idle timeout (a silent piece is resumed sooner, by upstream's stall
+// timeout).
 func (fs *fills) run(f *fill, up Upstream, repo string) {
 	fs.slots <- struct{}{} // queue for a download slot
-	ctx, cancel := context.WithTimeout(context.Background(), fs.timeout)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	f.idle = newIdleWatch(fs.pieces.idle, func() { cancel(errFillIdle) })
 	err := fs.download(ctx, f, up, repo)
-	cancel()
+	if err != nil && context.Cause(ctx) == errFillIdle {
+		err = errors.Join(errFillIdle, err)
+	}
+	f.idle.stop()
+	cancel(nil)
 	<-fs.slots
 	fs.metrics.FillsInFlight.Dec()
 	if err != nil {
@@ -97,6 +114,33 @@ func (fs *fills) download(ctx context.Context, f *fill, up Upstream, repo string
 	if b, err := fs.store.Open(f.digest); err == nil {
 		return f.adopt(b)
 	}
+	ru, ok := up.(rangedUpstream)
+	if !ok {
+		return fs.stream(ctx, f, up, repo)
+	}
+	p, first, err := fs.begin(ctx, f, ru, repo)
+	if err != nil {
+		return err
+	}
+	f.start(p)
+	if first != nil {
+		err = fs.fetch(ctx, f, p, ru, repo, first)
+	}
+	switch {
+	case errors.Is(err, cache.ErrCorrupt):
+		p.Abort()
+	case err != nil:
+		p.Shelve() // the next fill continues from the pieces written
+	default:
+		// Commit verifies once and lets the followers finish before the
+		// bytes are durable in the cache.
+		err = p.Commit()
+	}
+	return err
+}
+
+// stream is the fill from an upstream that can only send whole blobs.
+func (fs *fills) stream(ctx context.Context, f *fill, up Upstream, repo string) error {
 	body, size, err := up.Blob(ctx, repo, f.digest)
 	if err != nil {
 		return err
@@ -111,8 +155,6 @@ func (fs *fills) download(ctx context.Context, f *fill, up Upstream, repo string
 		p.Abort()
 		return err
 	}
-	// Commit verifies once and lets the followers finish before the bytes
-	// are durable in the cache.
 	return p.Commit()
 }
 

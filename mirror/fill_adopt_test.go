@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"testing"
-	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -32,11 +31,15 @@ func (committedOnly) Create(v1.Hash, int64, string) (cache.Pending, error) {
 	return nil, errors.New("the fill downloaded a blob that was already committed")
 }
 
+func (committedOnly) Resume(v1.Hash, string) (cache.Pending, error) {
+	return nil, errors.New("the fill resumed a blob that was already committed")
+}
+
 // A blob committed between a client's miss and its fill's start is served
 // through the fill, whole and verified, without asking upstream.
 func TestFillAdoptsABlobCommittedMeanwhile(t *testing.T) {
 	body := []byte("committed while the client was missing it")
-	fs := newFills(committedOnly{body}, time.Minute, DefaultMaxConcurrentFills, metrics.Discard(), slog.New(slog.DiscardHandler))
+	fs := newFills(committedOnly{body}, Options{}.withFillDefaults().pieceOptions(), DefaultMaxConcurrentFills, metrics.Discard(), slog.New(slog.DiscardHandler))
 	f := fs.join(&benchUpstream{}, "library/x", blobtest.Digest(body))
 	defer f.release()
 	blob, err := f.wait(context.Background())

@@ -18,17 +18,20 @@ type fill struct {
 	digest    v1.Hash
 	ready     chan struct{} // closed once blob is set or the fill failed before
 	firstByte func()        // records time to first byte; nil for no metric
+	idle      *idleWatch    // ends the fill once it writes nothing for long
 
-	mu   sync.Mutex
-	blob followedBlob // nil until upstream answered
-	err  error        // why the fill ended before it had a blob
-	refs int
+	mu    sync.Mutex
+	blob  followedBlob // nil until upstream answered
+	err   error        // why the fill ended before it had a blob
+	refs  int
+	wants []cache.Span // ranges clients asked for, fetched before the rest
 }
 
 // followedBlob is what a fill's clients read: the pending blob, or content
 // the fill found already committed.
 type followedBlob interface {
 	NewReader(ctx context.Context, from int64) io.Reader
+	NewRangeReader(ctx context.Context, from, to int64, hold bool) io.Reader
 	Size() int64 // -1 when upstream did not say
 	Verified() bool
 	Failed() bool
@@ -127,7 +130,27 @@ func (f *fill) wait(ctx context.Context) (followedBlob, error) {
 	return f.blob, nil
 }
 
-// copyFrom moves the upstream body into the pending blob, which wakes its
+// want raises the priority of the pieces holding [from, to): a client is
+// waiting for exactly those bytes.
+func (f *fill) want(from, to int64) {
+	f.mu.Lock()
+	f.wants = append(f.wants, cache.Span{From: from, To: to})
+	f.mu.Unlock()
+}
+
+// wanted says whether a client asked for bytes of sp.
+func (f *fill) wanted(sp cache.Span) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, w := range f.wants {
+		if w.From < sp.To && sp.From < w.To {
+			return true
+		}
+	}
+	return false
+}
+
+// copyFrom moves an upstream body into the pending blob, which wakes its
 // readers after every chunk.
 func (f *fill) copyFrom(dst io.Writer, body io.Reader) error {
 	bp := copyBuffers.Get().(*[]byte)
@@ -140,6 +163,9 @@ func (f *fill) copyFrom(dst io.Writer, body io.Reader) error {
 			}
 			if f.firstByte != nil {
 				f.firstByte()
+			}
+			if f.idle != nil {
+				f.idle.progress()
 			}
 		}
 		if err == io.EOF {
@@ -160,6 +186,10 @@ type committed struct {
 
 func (c committed) NewReader(_ context.Context, from int64) io.Reader {
 	return io.NewSectionReader(c.Blob, from, c.size-from)
+}
+
+func (c committed) NewRangeReader(_ context.Context, from, to int64, _ bool) io.Reader {
+	return io.NewSectionReader(c.Blob, from, to-from)
 }
 
 func (c committed) Size() int64    { return c.size }

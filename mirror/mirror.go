@@ -36,8 +36,22 @@ type Store interface {
 // The defaults of Options that leave these unset, and of the serve flags
 // that set them.
 const (
-	// DefaultFillTimeout bounds one blob download.
-	DefaultFillTimeout = time.Hour
+	// DefaultFillIdleTimeout ends a fill that wrote nothing this long: far
+	// longer than upstream's stall timeout, after which a silent piece is
+	// resumed, so only an upstream that stays gone ends a fill.
+	DefaultFillIdleTimeout = 5 * time.Minute
+	// DefaultFillParallelism is how many pieces of a large blob are
+	// fetched at once: a long, lossy link gives each TCP flow only a slice
+	// of the bandwidth.
+	DefaultFillParallelism = 4
+	// DefaultFillPieceSize is the size of one piece: large enough that a
+	// piece's request round trips are a small part of its transfer on a
+	// far link, small enough that a 64 MiB layer still spreads over four.
+	DefaultFillPieceSize = 16 << 20
+	// DefaultFillPieceThreshold is the smallest blob fetched in pieces;
+	// smaller blobs come in one request, as the first piece of a larger
+	// one does.
+	DefaultFillPieceThreshold = 32 << 20
 	// DefaultMaxConcurrentFills keeps a burst of cold pulls from opening
 	// hundreds of upstream connections at once.
 	DefaultMaxConcurrentFills = 32
@@ -60,9 +74,18 @@ type Options struct {
 	Now func() time.Time
 	// Metrics receives the mirror's counters; nil counts into the void.
 	Metrics *metrics.Metrics
-	// FillTimeout bounds one upstream blob download; default
-	// DefaultFillTimeout.
-	FillTimeout time.Duration
+	// FillIdleTimeout ends a blob download that wrote nothing this long;
+	// default DefaultFillIdleTimeout. No limit cuts a download that moves.
+	FillIdleTimeout time.Duration
+	// FillParallelism is how many pieces of a blob of at least
+	// FillPieceThreshold bytes are fetched at once from an upstream that
+	// honours Range; 1 fetches every blob as one stream. Default
+	// DefaultFillParallelism.
+	FillParallelism int
+	// FillPieceSize and FillPieceThreshold: defaults DefaultFillPieceSize
+	// and DefaultFillPieceThreshold.
+	FillPieceSize      int64
+	FillPieceThreshold int64
 	// MaxConcurrentFills bounds upstream blob downloads at once; the rest
 	// queue (their clients wait) rather than fail. Default
 	// DefaultMaxConcurrentFills.
@@ -88,9 +111,7 @@ func New(o Options) (*Mirror, error) {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	if o.FillTimeout <= 0 {
-		o.FillTimeout = DefaultFillTimeout
-	}
+	o = o.withFillDefaults()
 	if o.MaxConcurrentFills <= 0 {
 		o.MaxConcurrentFills = DefaultMaxConcurrentFills
 	}
@@ -113,7 +134,7 @@ func New(o Options) (*Mirror, error) {
 		log:   o.Log,
 		regs:  regs,
 		pulls: newTopCounter(10000),
-		fills: newFills(o.Store, o.FillTimeout, o.MaxConcurrentFills, o.Metrics, o.Log),
+		fills: newFills(o.Store, o.pieceOptions(), o.MaxConcurrentFills, o.Metrics, o.Log),
 	}, nil
 }
 
@@ -161,4 +182,24 @@ func (m *Mirror) route(r *http.Request) (route, error) {
 		err = errWriteRejected
 	}
 	return rt, err
+}
+
+func (o Options) withFillDefaults() Options {
+	if o.FillIdleTimeout <= 0 {
+		o.FillIdleTimeout = DefaultFillIdleTimeout
+	}
+	if o.FillParallelism <= 0 {
+		o.FillParallelism = DefaultFillParallelism
+	}
+	if o.FillPieceSize <= 0 {
+		o.FillPieceSize = DefaultFillPieceSize
+	}
+	if o.FillPieceThreshold <= 0 {
+		o.FillPieceThreshold = DefaultFillPieceThreshold
+	}
+	return o
+}
+
+func (o Options) pieceOptions() pieceOptions {
+	return pieceOptions{threshold: o.FillPieceThreshold, size: o.FillPieceSize, parallelism: o.FillParallelism, idle: o.FillIdleTimeout}
 }

@@ -30,6 +30,8 @@ type setup struct {
 	maxFills     int
 	metrics      *metrics.Metrics
 	maxSize      int64
+	parallelism  int   // pieces at once; 0 for the default
+	pieceSize    int64 // 0 for the default
 }
 
 // clock is a time source a test moves by hand, so tags expire without
@@ -88,7 +90,7 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 	for host, other := range s.others {
 		regs = append(regs, mirror.Registry{Host: host, Upstream: client(t, other, setup{})})
 	}
-	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillTimeout: time.Minute, MaxConcurrentFills: s.maxFills, Metrics: s.metrics, Offline: s.offline, StaleWhileRevalidate: s.swr}
+	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillParallelism: s.parallelism, FillPieceSize: s.pieceSize, MaxConcurrentFills: s.maxFills, Metrics: s.metrics, Offline: s.offline, StaleWhileRevalidate: s.swr}
 	if s.clock != nil {
 		o.Now = s.clock.Now
 	}

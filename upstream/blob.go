@@ -9,10 +9,15 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// blobFrom requests repo's blob d from byte offset on.
-func (c *Client) blobFrom(ctx context.Context, repo string, d v1.Hash, offset int64) (*http.Response, error) {
+// blobRange requests repo's blob d from byte offset on, up to end
+// (exclusive) unless end is -1. A request from byte 0 to the end carries
+// no Range unless ask: that is a plain GET of the whole blob.
+func (c *Client) blobRange(ctx context.Context, repo string, d v1.Hash, offset, end int64, ask bool) (*http.Response, error) {
 	hdr := http.Header{}
-	if offset > 0 {
+	switch {
+	case end >= 0:
+		hdr.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-"+strconv.FormatInt(end-1, 10))
+	case offset > 0 || ask:
 		hdr.Set("Range", "bytes="+strconv.FormatInt(offset, 10)+"-")
 	}
 	resp, err := c.do(ctx, http.MethodGet, repo, "/v2/"+repo+"/blobs/"+d.String(), hdr)
@@ -29,6 +34,12 @@ func blobSize(resp *http.Response) int64 {
 		return rangeTotal(resp.Header.Get("Content-Range"))
 	}
 	return resp.ContentLength
+}
+
+// honoursRange says upstream serves byte ranges: it answered one with 206,
+// or says so (Accept-Ranges: bytes), as Docker Hub's CDN does.
+func honoursRange(resp *http.Response) bool {
+	return resp.StatusCode == http.StatusPartialContent || resp.Header.Get("Accept-Ranges") == "bytes"
 }
 
 // rangeTotal reads the total from "bytes 100-199/1000"; "*" means unknown.

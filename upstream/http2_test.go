@@ -90,7 +90,7 @@ func TestBlobBodiesGetConnectionsOfTheirOwn(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp, err := c.blobFrom(t.Context(), "library/x", blobtest.Digest([]byte{byte(i)}), 0)
+			resp, err := c.blobRange(t.Context(), "library/x", blobtest.Digest([]byte{byte(i)}), 0, -1, false)
 			if err != nil {
 				t.Error(err)
 				return

@@ -19,11 +19,19 @@ const maxResumes = 5
 // may have expired) for the rest with a Range request, so the caller sees
 // one unbroken stream. The caller verifies the digest and closes the body.
 func (c *Client) Blob(ctx context.Context, repo string, d v1.Hash) (io.ReadCloser, int64, error) {
-	r := &resumingBody{c: c, ctx: ctx, repo: repo, digest: d}
+	r := &resumingBody{c: c, ctx: ctx, repo: repo, digest: d, end: -1}
 	if err := r.open(); err != nil {
 		return nil, 0, err
 	}
 	return r, r.size, nil
+}
+
+// to is where the body ends: its range's end, or the blob's.
+func (r *resumingBody) to() int64 {
+	if r.end >= 0 {
+		return r.end
+	}
+	return r.size
 }
 
 type resumingBody struct {
@@ -32,7 +40,11 @@ type resumingBody struct {
 	repo    string
 	digest  v1.Hash
 	size    int64
+	start   int64 // where the body began
 	off     int64
+	end     int64 // where it ends (exclusive); -1 for the end of the blob
+	asked   bool  // the first request carried a Range, even from byte 0
+	ranged  bool  // upstream answered a Range with 206 or Accept-Ranges
 	resumes int
 	body    io.ReadCloser
 	watch   *stallWatch
@@ -51,10 +63,18 @@ func (r *resumingBody) Read(p []byte) (int, error) {
 				return 0, err
 			}
 		}
+		if r.end >= 0 {
+			p = p[:min(int64(len(p)), r.end-r.off)]
+		}
 		n, err := r.body.Read(p)
 		r.off += int64(n)
 		r.c.obs.Bytes(n)
 		r.watch.progress(n)
+		if r.end >= 0 && r.complete() {
+			// A server ignoring the Range sends past the end: stop there.
+			r.drop()
+			return n, io.EOF
+		}
 		if err == nil || (err == io.EOF && r.complete()) {
 			return n, err
 		}
@@ -68,10 +88,15 @@ func (r *resumingBody) Read(p []byte) (int, error) {
 
 // complete says a clean EOF really was the end: a body that ends short of
 // the size upstream announced is a broken one.
-func (r *resumingBody) complete() bool { return r.size < 0 || r.off == r.size }
+func (r *resumingBody) complete() bool {
+	if r.end >= 0 {
+		return r.off == r.end
+	}
+	return r.size < 0 || r.off == r.size
+}
 
 func (r *resumingBody) worthResuming() bool {
-	return r.resumes < maxResumes && r.ctx.Err() == nil && (r.size < 0 || r.off < r.size) && r.off > 0
+	return r.resumes < maxResumes && r.ctx.Err() == nil && !r.complete() && r.off > r.start
 }
 
 func (r *resumingBody) failure(err error) error {
@@ -94,13 +119,20 @@ func (r *resumingBody) reopen() error {
 // the stall watch can end a silent connection without ending the download.
 func (r *resumingBody) open() error {
 	ctx, cancel := context.WithCancel(r.ctx)
-	resp, err := r.c.blobFrom(ctx, r.repo, r.digest, r.off)
+	resp, err := r.c.blobRange(ctx, r.repo, r.digest, r.off, r.end, r.asked)
 	if err != nil {
 		cancel()
 		return err
 	}
-	if r.off == 0 {
+	if r.off == r.start {
 		r.size = blobSize(resp)
+		r.ranged = honoursRange(resp)
+		switch {
+		case resp.StatusCode == http.StatusOK && r.start == 0:
+			r.end = -1 // the Range was ignored: the whole blob comes, take it
+		case r.end >= 0 && r.size >= 0:
+			r.end = min(r.end, r.size) // a first piece asked for more than there is
+		}
 	}
 	body, err := skipIgnoredRange(resp, r.off)
 	if err != nil {

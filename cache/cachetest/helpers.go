@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -75,6 +76,46 @@ func AssertAccounting(t testing.TB, s *cache.Store) {
 	if s.Used() != b || s.Entries() != n {
 		t.Errorf("store accounts %d bytes in %d entries; blobs/ holds %d bytes in %d files", s.Used(), s.Entries(), b, n)
 	}
+	if data := partialData(t, s.Dir()); s.PartialBytes() > data {
+		t.Errorf("store accounts %d bytes of partial fills; their files hold %d", s.PartialBytes(), data)
+	}
+}
+
+// partialData is the bytes in partial fills' data files (not their maps).
+func partialData(t testing.TB, dir string) int64 {
+	t.Helper()
+	var n int64
+	for _, name := range Temps(t, dir) {
+		if rest, ok := strings.CutPrefix(name, "partial/"); ok && !strings.Contains(rest, ".") {
+			fi, err := os.Stat(filepath.Join(dir, "tmp", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n += fi.Size()
+		}
+	}
+	return n
+}
+
+// Temps lists the files under dir/tmp: temp files, and partial fills'
+// files and maps (as "partial/<name>"). The partial area itself is not
+// listed: it exists while the store does.
+func Temps(t testing.TB, dir string) []string {
+	t.Helper()
+	var names []string
+	root := filepath.Join(dir, "tmp")
+	err := filepath.WalkDir(root, func(path string, e fs.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(root, path)
+		names = append(names, filepath.ToSlash(rel))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return names
 }
 
 // Present reports whether b can be opened; that counts as an access.
