@@ -38,6 +38,7 @@ type config struct {
 	farBlob            string
 	farConn, farLinkBW int64
 	farRTT             time.Duration
+	hubmirrorFlags     string
 }
 
 func parseFlags() config {
@@ -64,6 +65,7 @@ func parseFlags() config {
 	flag.StringVar(&c.farBlob, "far-blob", "256MiB", "scenario 8's cold blobs")
 	farConn := flag.String("far-conn-bandwidth", "20MB", "scenario 8: cap on each CDN connection (per second)")
 	farLink := flag.String("far-link-bandwidth", "200MB", "scenario 8: cap shared by all CDN connections (per second)")
+	flag.StringVar(&c.hubmirrorFlags, "hubmirror-flags", "", "extra hubmirror serve flags, space-separated, to try a setting (RESULTS.md then says so)")
 	flag.DurationVar(&c.farRTT, "far-rtt", 100*time.Millisecond, "scenario 8: round trip before every upstream answer")
 	flag.Parse()
 	var err error
@@ -156,7 +158,7 @@ func (b *bench) start() error {
 		return err
 	}
 	b.recordSetup()
-	hm, err := startHubmirror(b.ps, filepath.Join(b.cfg.binDir, "hubmirror"), b.hub.URL)
+	hm, err := startHubmirror(b.ps, filepath.Join(b.cfg.binDir, "hubmirror"), b.hub.URL, strings.Fields(b.cfg.hubmirrorFlags)...)
 	if err != nil {
 		return err
 	}
@@ -175,6 +177,7 @@ func (b *bench) recordSetup() {
 		clients: b.cfg.clients, runs: b.cfg.runs, repeat: b.cfg.repeat, wrkDuration: b.cfg.wrkDuration,
 		warmPulls: b.cfg.warmPulls, tagPulls: b.cfg.tags,
 		farBlob: b.hub.Blobs[1+2*b.cfg.repeat].Size, farLink: b.farLink(), farLayers: farLayerCount(b.hub.FarImages),
+		hubmirrorFlags: b.cfg.hubmirrorFlags,
 	}
 }
 

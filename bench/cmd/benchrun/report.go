@@ -53,6 +53,9 @@ func writeHeader(b *strings.Builder, r *results, si sysinfo) {
 	fmt.Fprintf(b, "- upstream: bench/cmd/fakehub (upstreamtest), every CDN response capped at %s/s; blobs: %s warm, %s cold\n",
 		s.bandwidth, humanize.IBytes(uint64(s.bigBlob)), humanize.IBytes(uint64(s.coldBlob)))
 	fmt.Fprintf(b, "- load average (1 min) when the scenarios began %s (includes run.sh's build and micro-benchmarks just before), at the end %s: other work on the machine shows here\n", r.loadStart, loadAverage())
+	if s.hubmirrorFlags != "" {
+		fmt.Fprintf(b, "- **hubmirror ran with extra flags `%s`**, not with its defaults\n", s.hubmirrorFlags)
+	}
 	fmt.Fprintf(b, "- everything on 127.0.0.1; the systems and their clients share the machine's cores\n\n")
 }
 

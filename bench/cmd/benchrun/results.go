@@ -46,6 +46,7 @@ type setupNotes struct {
 	farBlob           int64 // scenario 8
 	farLink           hubinfo.Link
 	farLayers         int
+	hubmirrorFlags    string
 }
 
 func newResults() *results {
