@@ -136,15 +136,30 @@ func (b *bench) farImages() {
 			targets = append(targets, struct{ name, host string }{s.name, hostOf(s.url)})
 		}
 		for _, tg := range targets {
-			wall, err := b.cranePull(crane, tg.host+"/"+img.Repo+":"+img.Tag)
-			if err != nil {
-				b.res.problem("scenario 8c: %s: %v", tg.name, err)
-				continue
-			}
-			b.res.far.addImage(tg.name, wall.Seconds())
-			logf("scenario 8c: run %d: %-12s %.2fs", rep+1, tg.name, wall.Seconds())
+			b.farImagePull(crane, tg.name, tg.host+"/"+img.Repo+":"+img.Tag, rep)
 		}
 	}
+}
+
+// farImagePull is one crane pull of 8c, with what it cost the far link.
+func (b *bench) farImagePull(crane, name, ref string, rep int) {
+	if err := b.hub.reset(); err != nil {
+		b.res.problem("scenario 8c: %v", err)
+		return
+	}
+	wall, err := b.cranePull(crane, ref)
+	if err != nil {
+		b.res.problem("scenario 8c: %s: %v", name, err)
+		return
+	}
+	c, err := b.hub.counts()
+	if err != nil {
+		b.res.problem("scenario 8c: %s: %v", name, err)
+		return
+	}
+	b.res.far.addImage(name, wall.Seconds(), c)
+	logf("scenario 8c: run %d: %-12s %.2fs; upstream %d pings, %d tokens, %d HEADs, %d+%d+%d connections, %d round trips",
+		rep+1, name, wall.Seconds(), c.Pings, c.Tokens, c.ManifestHeads+c.BlobHeads, c.RegistryConns, c.TokenConns, c.CDNConns, c.RoundTrips)
 }
 
 // cranePull pulls ref into a fresh OCI layout (crane fetches the layers

@@ -17,11 +17,12 @@ type farResults struct {
 	stats map[string][]hubinfo.BlobStats
 	fan   map[string][]fanout  // 8b
 	image map[string][]float64 // 8c: wall s per run
+	trips map[string][]hubinfo.Counts
 }
 
 func newFarResults() farResults {
 	return farResults{cold: map[string][]float64{}, stats: map[string][]hubinfo.BlobStats{},
-		fan: map[string][]fanout{}, image: map[string][]float64{}}
+		fan: map[string][]fanout{}, image: map[string][]float64{}, trips: map[string][]hubinfo.Counts{}}
 }
 
 func (f *farResults) addCold(name string, seconds float64, st hubinfo.BlobStats) {
@@ -31,8 +32,9 @@ func (f *farResults) addCold(name string, seconds float64, st hubinfo.BlobStats)
 
 func (f *farResults) addFan(name string, r fanout) { f.fan[name] = append(f.fan[name], r) }
 
-func (f *farResults) addImage(name string, seconds float64) {
+func (f *farResults) addImage(name string, seconds float64, c hubinfo.Counts) {
 	f.image[name] = append(f.image[name], seconds)
+	f.trips[name] = append(f.trips[name], c)
 }
 
 // farRows are scenario 8's lines of the results table.
@@ -41,7 +43,7 @@ func farRows(r *results) []row {
 	if len(f.cold) == 0 && len(f.image) == 0 {
 		return nil
 	}
-	return append(farColdRows(r), farImageRow(r))
+	return append(farColdRows(r), farImageRow(r), farTripsRow(r))
 }
 
 func farColdRows(r *results) []row {
@@ -87,6 +89,21 @@ func farImageRow(r *results) row {
 		target: "≤ 1.10× direct"}
 	x.verdict = verdict(hok && dok, hr <= 1.10)
 	return x
+}
+
+// farTripsRow is what 8c's pulls cost the far link, in the last run.
+func farTripsRow(r *results) row {
+	fig := func(name string) string {
+		cs := r.far.trips[name]
+		if len(cs) == 0 {
+			return none
+		}
+		c := cs[len(cs)-1]
+		return fmt.Sprintf("%d / %d / %d; %d+%d+%d; %d", c.Pings, c.Tokens, c.ManifestHeads+c.BlobHeads,
+			c.RegistryConns, c.TokenConns, c.CDNConns, c.RoundTrips)
+	}
+	return row{id: "8c", figure: "far link: what one crane pull cost upstream (last run): pings / tokens / HEADs; registry+token+CDN connections; round trips",
+		hub: fig(hubName), reg: fig(regName), ref: "crane direct " + fig("crane direct"), hubRatio: none, regRatio: none, target: none, verdict: none}
 }
 
 func medianOf(xs []float64) (float64, bool) { return median(xs), len(xs) > 0 }

@@ -57,8 +57,10 @@ type Counts struct {
 	Tokens        int64
 	Pings         int64
 	BlobHeads     int64
-	// TCP connections each of the hub's listeners accepted.
+	// TCP connections each of the hub's listeners accepted, and the round
+	// trips the emulated link charged (one a request, one a new connection).
 	RegistryConns, TokenConns, CDNConns int64
+	RoundTrips                          int64
 	PerBlob                             map[string]int64 // CDN GETs by digest
 	BlobStats                           map[string]BlobStats
 }
