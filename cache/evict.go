@@ -49,12 +49,15 @@ func (s *Store) Evict() (Evicted, error) {
 // for bytes that are on their way to replace nothing.
 func (s *Store) total() int64 { return s.used.Load() + s.idlePartialBytes() }
 
-// EvictTo removes least recently used content, pins and fills aside,
-// until usage is at most target, whatever the cap: offline pruning.
+// EvictTo removes idle partial fills, then least recently used content,
+// pins and fills aside, until usage is at most target, whatever the cap:
+// offline pruning.
 func (s *Store) EvictTo(target int64) (Evicted, error) {
 	s.maint.Lock()
 	defer s.maint.Unlock()
-	got, err := s.evictTo(target)
+	partial := s.dropIdlePartials(time.Time{}, s.total()-target)
+	got, err := s.evictTo(max(0, target-s.idlePartialBytes()))
+	got.PartialBytes = partial
 	s.evictions.Add(int64(got.Blobs))
 	return got, err
 }

@@ -18,7 +18,16 @@ import (
 //	├── blobs/sha256/ab/ab12…ef     verified content (layers, configs and
 //	│                               manifests alike), named by its digest;
 //	│                               never partial, never rewritten
-//	├── tmp/fill-*                  content still arriving; removed at start
+//	├── tmp/fill-*                  other content still arriving (size unknown);
+//	│                               removed at start
+//	├── tmp/partial/<hex>           a fill of known size: pieces written at
+//	│                               their offsets; kept when the fill fails
+//	│                               or the process dies, continued by the
+//	│                               next fill, never served as the blob
+//	├── tmp/partial/<hex>.map       its size and the spans the file holds,
+//	│                               written (by rename) only after the file
+//	│                               was synced; a file without a readable
+//	│                               map is removed at start
 //	└── index/                      Badger
 //
 //	Badger keys (binary)                      value

@@ -67,7 +67,8 @@ type Store struct {
 // OpenWithOptions prepares dir, takes its lock, reconciles the index with
 // the files when the last run did not close cleanly, and starts the
 // background flusher and evictor. Temp files left by a crash are removed:
-// they were never verified, so nothing may adopt them.
+// they were never verified, so nothing may adopt them. Partial fills with
+// a readable map are kept for the next fill to continue (partial.go).
 func OpenWithOptions(dir string, o Options) (*Store, error) {
 	o, pins, err := o.normalise()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/hubmirror/hubmirror/cache"
 	"github.com/hubmirror/hubmirror/cache/cachetest"
@@ -193,5 +194,30 @@ func TestCorruptPieceIsNeverServedWhole(t *testing.T) {
 	resp, body := get(t, "GET", url)
 	if resp.StatusCode != 200 || blobtest.Digest(body) != d {
 		t.Fatalf("after corruption stopped: %d, %d bytes", resp.StatusCode, len(body))
+	}
+}
+
+// A fill that writes nothing for the idle timeout fails, though no piece
+// stalled long enough to be resumed, and keeps what it wrote; one that
+// moves slowly runs past the idle timeout many times over and completes.
+func TestOnlyAFillWithoutProgressIsCut(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	_, d := hub.AddTestBlob(t, "library/big", 4<<20)
+	dir := t.TempDir()
+	m := startMirror(t, hub, setup{dataDir: dir, idle: 300 * time.Millisecond, stall: time.Hour})
+	hub.Hold(d, 1<<20) // never released
+	url := m + "/v2/library/big/blobs/" + d.String()
+	if r := startPull(context.Background(), url).result(t); r.err == nil {
+		t.Fatal("a fill with no progress completed")
+	}
+	if got := len(cachetest.Temps(t, dir)); got != 2 {
+		t.Errorf("tmp/ holds %d files; want the idle fill's partial and its map", got)
+	}
+
+	slow := upstreamtest.New(t, upstreamtest.Options{Bandwidth: 4 << 20})
+	_, d = slow.AddTestBlob(t, "library/big", 8<<20) // two seconds at the cap
+	m = startMirror(t, slow, setup{idle: 300 * time.Millisecond})
+	if r := startPull(context.Background(), m+"/v2/library/big/blobs/"+d.String()).result(t); r.err != nil || r.digest != d.String() {
+		t.Errorf("a slow, moving fill: %d bytes, %v", r.n, r.err)
 	}
 }

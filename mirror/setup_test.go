@@ -32,6 +32,7 @@ type setup struct {
 	maxSize      int64
 	parallelism  int   // pieces at once; 0 for the default
 	pieceSize    int64 // 0 for the default
+	idle         time.Duration
 }
 
 // clock is a time source a test moves by hand, so tags expire without
@@ -90,7 +91,7 @@ func startMirrorUntilStopped(t *testing.T, hub *upstreamtest.Hub, s setup) runni
 	for host, other := range s.others {
 		regs = append(regs, mirror.Registry{Host: host, Upstream: client(t, other, setup{})})
 	}
-	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillParallelism: s.parallelism, FillPieceSize: s.pieceSize, MaxConcurrentFills: s.maxFills, Metrics: s.metrics, Offline: s.offline, StaleWhileRevalidate: s.swr}
+	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillParallelism: s.parallelism, FillPieceSize: s.pieceSize, FillIdleTimeout: s.idle, MaxConcurrentFills: s.maxFills, Metrics: s.metrics, Offline: s.offline, StaleWhileRevalidate: s.swr}
 	if s.clock != nil {
 		o.Now = s.clock.Now
 	}
