@@ -26,7 +26,7 @@ REGISTRY_MODULE=github.com/distribution/distribution/v3/cmd/registry
 # the check (registry-1.docker.io and auth.docker.io share docker.io), and
 # the proxy's data path is the same in both releases.
 REGISTRY_VERSION=v3.0.0
-# crane drives scenario 9's pushes, pinned like the registry.
+# crane is scenario 8c's client and drives scenario 9's pushes, pinned like the registry.
 CRANE_MODULE=github.com/google/go-containerregistry/cmd/crane
 CRANE_VERSION=v0.22.1
 RUN_LIMIT=1800 # seconds for the whole benchmark driver

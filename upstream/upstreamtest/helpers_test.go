@@ -24,6 +24,13 @@ type reply struct {
 // do sends one request and reads the whole answer.
 func do(t *testing.T, method, u string, hdr http.Header) reply {
 	t.Helper()
+	return doWith(t, client, method, u, hdr)
+}
+
+// doWith is do with a client of the test's own, for tests that count
+// connections.
+func doWith(t *testing.T, c *http.Client, method, u string, hdr http.Header) reply {
+	t.Helper()
 	req, err := http.NewRequest(method, u, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +38,7 @@ func do(t *testing.T, method, u string, hdr http.Header) reply {
 	for k, v := range hdr {
 		req.Header[k] = v
 	}
-	resp, err := client.Do(req)
+	resp, err := c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

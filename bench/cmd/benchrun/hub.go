@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -25,10 +26,10 @@ type hub struct {
 
 // startHub runs fakehub and waits for its description. Blobs are seeded in
 // the order of sizes; their files land in exportDir for nginx.
-func startHub(ps *procs, bin, bandwidth string, sizes []string, tags int, exportDir string) (*hub, error) {
+func startHub(ps *procs, bin, bandwidth string, sizes []string, tags, farImages int, exportDir string) (*hub, error) {
 	out := filepath.Join(ps.dir, "fakehub.json")
 	args := []string{"--bandwidth", bandwidth, "--blob-size", strings.Join(sizes, ","),
-		"--export", exportDir, "--tags", fmt.Sprint(tags), "--out", out}
+		"--export", exportDir, "--tags", fmt.Sprint(tags), "--far-images", fmt.Sprint(farImages), "--out", out}
 	p, err := ps.start("fakehub", offlineEnv(), bin, args...)
 	if err != nil {
 		return nil, err
@@ -55,14 +56,30 @@ func (h *hub) counts() (hubinfo.Counts, error) {
 	return c, json.NewDecoder(resp.Body).Decode(&c)
 }
 
-func (h *hub) reset() error {
-	resp, err := control.Post(h.Control+"/_reset", "", nil)
+func (h *hub) reset() error { return h.call(http.MethodPost, "/_reset", nil) }
+
+// setLink switches the hub's emulated link (fakehub's PUT /_link).
+func (h *hub) setLink(l hubinfo.Link) error {
+	body, err := json.Marshal(l)
+	if err != nil {
+		return err
+	}
+	return h.call(http.MethodPut, "/_link", body)
+}
+
+// call makes one request of fakehub's control listener, which answers 204.
+func (h *hub) call(method, path string, body []byte) error {
+	req, err := http.NewRequest(method, h.Control+path, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp, err := control.Do(req)
 	if err != nil {
 		return err
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusNoContent {
-		return fmt.Errorf("fakehub reset: %s", resp.Status)
+		return fmt.Errorf("fakehub %s %s: %s", method, path, resp.Status)
 	}
 	return nil
 }

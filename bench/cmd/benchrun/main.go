@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/hubmirror/hubmirror/bench/internal/hubinfo"
 )
 
 type config struct {
@@ -35,6 +36,11 @@ type config struct {
 	docker                     bool
 	only                       string
 	perf                       bool
+	// scenario 8's far link
+	farBlob            string
+	farConn, farLinkBW int64
+	farRTT             time.Duration
+	hubmirrorFlags     string
 }
 
 func parseFlags() config {
@@ -59,6 +65,11 @@ func parseFlags() config {
 	flag.BoolVar(&c.docker, "docker", true, "run scenario 6 (needs root, dockerd, containerd, runc)")
 	flag.BoolVar(&c.perf, "perf", false, "record a system-wide `perf record -g` profile of scenarios 3 and 4, per system, into the work dir")
 	flag.StringVar(&c.only, "only", "", "run only these scenarios, e.g. 3,4 (for profiling; RESULTS.md then lacks the rest)")
+	flag.StringVar(&c.farBlob, "far-blob", "256MiB", "scenario 8's cold blobs")
+	farConn := flag.String("far-conn-bandwidth", "20MB", "scenario 8: cap on each CDN connection (per second)")
+	farLink := flag.String("far-link-bandwidth", "200MB", "scenario 8: cap shared by all CDN connections (per second)")
+	flag.StringVar(&c.hubmirrorFlags, "hubmirror-flags", "", "extra hubmirror serve flags, space-separated, to try a setting (RESULTS.md then says so)")
+	flag.DurationVar(&c.farRTT, "far-rtt", 100*time.Millisecond, "scenario 8: round trip before every upstream answer")
 	flag.Parse()
 	size, err := humanize.ParseBytes(*pushSize)
 	if err != nil {
@@ -66,7 +77,18 @@ func parseFlags() config {
 		os.Exit(2)
 	}
 	c.pushSize = int64(size)
+	if c.farConn, err = hubinfo.ParseSize(*farConn); err != nil {
+		fatalFlag("--far-conn-bandwidth", err)
+	}
+	if c.farLinkBW, err = hubinfo.ParseSize(*farLink); err != nil {
+		fatalFlag("--far-link-bandwidth", err)
+	}
 	return c
+}
+
+func fatalFlag(name string, err error) {
+	fmt.Fprintf(os.Stderr, "benchrun: %s: %v\n", name, err)
+	os.Exit(2)
 }
 
 func main() {
@@ -92,6 +114,8 @@ type bench struct {
 	res     *results
 
 	manifestBody []byte // scenario 4's manifest, for nginx to serve
+	// loopbackBandwidth is --bandwidth, which scenario 8 restores after it.
+	loopbackBandwidth int64
 }
 
 func run(cfg config) error {
@@ -129,14 +153,20 @@ func (b *bench) start() error {
 	for range 2 * b.cfg.repeat {
 		sizes = append(sizes, b.cfg.coldBlob)
 	}
-	logf("starting fakehub (blobs %s; bandwidth %s/s per response)", strings.Join(sizes, ", "), b.cfg.bandwidth)
+	for range 2 * b.cfg.repeat {
+		sizes = append(sizes, b.cfg.farBlob)
+	}
 	var err error
-	b.hub, err = startHub(b.ps, filepath.Join(b.cfg.binDir, "fakehub"), b.cfg.bandwidth, sizes, b.cfg.tags+1, www)
+	if b.loopbackBandwidth, err = hubinfo.ParseSize(b.cfg.bandwidth); err != nil {
+		return fmt.Errorf("--bandwidth: %w", err)
+	}
+	logf("starting fakehub (blobs %s; bandwidth %s/s per response)", strings.Join(sizes, ", "), b.cfg.bandwidth)
+	b.hub, err = startHub(b.ps, filepath.Join(b.cfg.binDir, "fakehub"), b.cfg.bandwidth, sizes, b.cfg.tags+1, b.cfg.repeat, www)
 	if err != nil {
 		return err
 	}
 	b.recordSetup()
-	hm, err := startHubmirror(b.ps, filepath.Join(b.cfg.binDir, "hubmirror"), b.hub.URL)
+	hm, err := startHubmirror(b.ps, filepath.Join(b.cfg.binDir, "hubmirror"), b.hub.URL, strings.Fields(b.cfg.hubmirrorFlags)...)
 	if err != nil {
 		return err
 	}
@@ -154,6 +184,8 @@ func (b *bench) recordSetup() {
 		bigBlob: b.hub.Blobs[0].Size, coldBlob: b.hub.Blobs[1].Size, bandwidth: b.cfg.bandwidth,
 		clients: b.cfg.clients, runs: b.cfg.runs, repeat: b.cfg.repeat, wrkDuration: b.cfg.wrkDuration,
 		warmPulls: b.cfg.warmPulls, tagPulls: b.cfg.tags,
+		farBlob: b.hub.Blobs[1+2*b.cfg.repeat].Size, farLink: b.farLink(), farLayers: farLayerCount(b.hub.FarImages),
+		hubmirrorFlags: b.cfg.hubmirrorFlags,
 	}
 }
 
@@ -173,6 +205,7 @@ func (b *bench) scenarios() {
 		{"7", "7 fresh tags", b.freshTags},
 		{"6", "6 docker pull", b.dockerPulls},
 		{"9", "9 push", b.pushes},
+		{"8", "8 far link", b.farScenarios},
 	}
 	for _, s := range steps {
 		switch {

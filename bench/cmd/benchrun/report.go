@@ -53,6 +53,9 @@ func writeHeader(b *strings.Builder, r *results, si sysinfo) {
 	fmt.Fprintf(b, "- upstream: bench/cmd/fakehub (upstreamtest), every CDN response capped at %s/s; blobs: %s warm, %s cold\n",
 		s.bandwidth, humanize.IBytes(uint64(s.bigBlob)), humanize.IBytes(uint64(s.coldBlob)))
 	fmt.Fprintf(b, "- load average (1 min) when the scenarios began %s (includes run.sh's build and micro-benchmarks just before), at the end %s: other work on the machine shows here\n", r.loadStart, loadAverage())
+	if s.hubmirrorFlags != "" {
+		fmt.Fprintf(b, "- **hubmirror ran with extra flags `%s`**, not with its defaults\n", s.hubmirrorFlags)
+	}
 	fmt.Fprintf(b, "- everything on 127.0.0.1; the systems and their clients share the machine's cores\n\n")
 }
 
@@ -89,6 +92,7 @@ func writeNotes(b *strings.Builder, r *results) {
 		fmt.Sprintf("6: a private dockerd (vfs, no bridge/iptables; e2e's daemon.json) with `registry-mirrors` = the system pulls the e2e image set (4 images, SeedStandard) one after another; warm = `docker rmi` of all four then pull again, median of %d rounds.", s.warmPulls),
 		"9: `crane push` (v0.22.1) of an OCI layout whose one layer is fresh random bytes, to a hosted name on hubmirror and to the distribution registry run as a plain registry (no proxy), alternating which goes first, `sync` before each; MB/s = layer bytes / wall of the push; ratio = median of per-run ratios. Peak RSS is VmHWM reset (/proc/PID/clear_refs) just before each push. Pull: warm `curl -o /dev/null` of the pushed layer and of a mirrored blob of the same size already cached, interleaved.",
 		fmt.Sprintf("7: %d tags of distinct small images are each pulled once (manifest by tag, config, layer), the hub's counters are reset, and all are pulled again within hubmirror's default 5-minute tag TTL.", s.tagPulls),
+		farLinkNote(s.farLink, s.clients, s.repeat, s.farLayers),
 	} {
 		fmt.Fprintf(b, "- %s\n", n)
 	}
@@ -109,6 +113,7 @@ func tableRows(r *results) []row {
 	rows = append(rows, memRows(r)...)
 	rows = append(rows, dockerRows(r)...)
 	rows = append(rows, tagRows(r)...)
+	rows = append(rows, farRows(r)...)
 	return append(rows, pushRows(r)...)
 }
 

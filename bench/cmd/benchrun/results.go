@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/hubmirror/hubmirror/bench/internal/hubinfo"
 )
 
 // results collects every figure, keyed by the name of the system that
@@ -27,6 +29,7 @@ type results struct {
 	wrk      map[string]wrkResult
 	docker   map[string]dockerResult
 	tags     map[string]tagResult
+	far      farResults  // scenario 8
 	push     *pushResult // scenario 9; nil when not run
 	problems []string    // failures, in the order they happened
 	micro    []string    // `go test -bench` result lines
@@ -41,6 +44,10 @@ type setupNotes struct {
 	wrkDuration       time.Duration
 	warmPulls         int
 	tagPulls          int
+	farBlob           int64 // scenario 8
+	farLink           hubinfo.Link
+	farLayers         int
+	hubmirrorFlags    string
 }
 
 func newResults() *results {
@@ -50,6 +57,7 @@ func newResults() *results {
 		coldRuns: map[string][]float64{},
 		fan:      map[string][]fanout{}, mem: map[string]memory{}, wrk: map[string]wrkResult{},
 		docker: map[string]dockerResult{}, tags: map[string]tagResult{},
+		far: newFarResults(),
 	}
 }
 

@@ -40,6 +40,7 @@ func gatherSysinfo(binDir string) sysinfo {
 			"curl: " + firstLine("curl", "--version"),
 			"wrk: " + firstLine("wrk", "-v"),
 			"dockerd: " + firstLine("dockerd", "--version"),
+			"crane: " + firstLine(filepath.Join(binDir, "crane"), "version"),
 		},
 	}
 }

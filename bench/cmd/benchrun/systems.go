@@ -20,16 +20,19 @@ type system struct {
 }
 
 // startHubmirror runs `hubmirror serve` with its defaults, except where it
-// listens, where it keeps its cache, and which upstream it mirrors.
-func startHubmirror(ps *procs, bin, upstreamURL string) (*system, error) {
+// listens, where it keeps its cache, and which upstream it mirrors; extra
+// flags (--hubmirror-flags) are for trying other settings, never for the
+// published run.
+func startHubmirror(ps *procs, bin, upstreamURL string, extra ...string) (*system, error) {
 	port, err := proctest.FreePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	p, err := ps.start("hubmirror", offlineEnv(), bin, "serve",
-		"--listen", addr, "--data-dir", filepath.Join(ps.dir, "hubmirror-data"), "--upstream", upstreamURL,
-		"--hosted", "push/*") // scenario 9 pushes here; fakehub's names are bench/…
+	// Scenario 9 pushes to push/*; fakehub's names are bench/….
+	args := append([]string{"serve", "--listen", addr, "--data-dir", filepath.Join(ps.dir, "hubmirror-data"), "--upstream", upstreamURL,
+		"--hosted", "push/*"}, extra...)
+	p, err := ps.start("hubmirror", offlineEnv(), bin, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -59,7 +59,7 @@ func counts(hub *upstreamtest.Hub, blobs []hubinfo.Blob) hubinfo.Counts {
 		ManifestGets: c.ManifestGets, ManifestHeads: c.ManifestHeads,
 		BlobGets: c.BlobGets, BlobHeads: c.BlobHeads, CDNGets: c.CDNGets, CDNBytes: c.CDNBytes,
 		Tokens: c.Tokens, Pings: c.Pings,
-		RegistryConns: c.RegistryConns, TokenConns: c.TokenConns, CDNConns: c.CDNConns,
+		RegistryConns: c.RegistryConns, TokenConns: c.TokenConns, CDNConns: c.CDNConns, RoundTrips: c.RoundTrips,
 		PerBlob: map[string]int64{}, BlobStats: map[string]hubinfo.BlobStats{},
 	}
 	for _, b := range blobs {

@@ -26,6 +26,7 @@ type config struct {
 	blobSizes []int64
 	exportDir string
 	tags      int
+	farImages int
 	out       string
 }
 
@@ -49,6 +50,7 @@ func parseFlags(args []string) (config, error) {
 	fs.DurationVar(&cfg.link.RTT, "rtt", 0, "round trip paid before every response, and once more per new connection, e.g. 100ms")
 	fs.StringVar(&cfg.exportDir, "export", "", "also write each --blob-size blob to this directory, named by digest hex")
 	fs.IntVar(&cfg.tags, "tags", 100, "tags of small images to seed in bench/tagged")
+	fs.IntVar(&cfg.farImages, "far-images", 0, fmt.Sprintf("images of %d small layers to seed as bench/far<N>:latest", farLayers))
 	fs.StringVar(&cfg.out, "out", "", "write the JSON description here instead of stdout")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err

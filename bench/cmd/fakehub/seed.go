@@ -26,8 +26,46 @@ func seed(hub *upstreamtest.Hub, cfg config) (hubinfo.Info, error) {
 	if info.Images, err = seedStandard(hub); err != nil {
 		return info, err
 	}
-	info.Tagged, err = seedTags(hub, cfg.tags)
+	if info.Tagged, err = seedTags(hub, cfg.tags); err != nil {
+		return info, err
+	}
+	info.FarImages, err = seedFarImages(hub, cfg.farImages)
 	return info, err
+}
+
+// farLayers and farLayerBytes shape the far-link scenario's image: many
+// small layers, so a pull is bound by round trips rather than bandwidth.
+const (
+	farLayers     = 40
+	farLayerBytes = 256 << 10
+)
+
+// seedFarImages stores n images of farLayers layers, each its own
+// repository so that every one is cold for every system.
+func seedFarImages(hub *upstreamtest.Hub, n int) ([]hubinfo.Image, error) {
+	var out []hubinfo.Image
+	for i := range n {
+		img, err := upstreamtest.Image(farLayers, farLayerBytes, false)
+		if err != nil {
+			return nil, err
+		}
+		repo := fmt.Sprintf("bench/far%d", i)
+		d := hub.AddImage(repo, "latest", img)
+		info := hubinfo.Image{Repo: repo, Tag: "latest", Digest: d.String()}
+		layers, err := img.Layers()
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range layers {
+			ld, err := l.Digest()
+			if err != nil {
+				return nil, err
+			}
+			info.Blobs = append(info.Blobs, ld.String())
+		}
+		out = append(out, info)
+	}
+	return out, nil
 }
 
 // seedBlobs stores one random blob per size. The bytes are random so that

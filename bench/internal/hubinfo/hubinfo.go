@@ -20,6 +20,9 @@ type Info struct {
 	// Tagged is one repository whose tags all name small images; the
 	// scenarios that pull by tag use it.
 	Tagged TagSet
+	// FarImages are images of many small layers (--far-images), one
+	// repository each, for the far-link image pull.
+	FarImages []Image
 }
 
 // Blob is one large random blob from --blob-size.
@@ -54,8 +57,10 @@ type Counts struct {
 	Tokens        int64
 	Pings         int64
 	BlobHeads     int64
-	// TCP connections each of the hub's listeners accepted.
+	// TCP connections each of the hub's listeners accepted, and the round
+	// trips the emulated link charged (one a request, one a new connection).
 	RegistryConns, TokenConns, CDNConns int64
+	RoundTrips                          int64
 	PerBlob                             map[string]int64 // CDN GETs by digest
 	BlobStats                           map[string]BlobStats
 }
