@@ -110,18 +110,18 @@ func readUpstreams(path string) ([]upstreamConfig, error) {
 
 // resolve checks an entry and reads its password file, so a secret can
 // live in a file of its own (a Kubernetes or systemd credential); the
-// running mirror follows the file as it changes (see passwordFile).
+// running mirror follows the file as it changes (see upstream.PasswordFile).
 func (u *upstreamConfig) resolve() error {
 	u.Host = strings.ToLower(strings.TrimSpace(u.Host))
 	if u.Host == "" || u.URL == "" {
 		return fmt.Errorf("upstream %q: host and url are required", u.Host)
 	}
 	if u.PasswordFile != "" {
-		pass, _, err := readPassword(u.PasswordFile)
+		b, err := os.ReadFile(u.PasswordFile)
 		if err != nil {
 			return fmt.Errorf("upstream %s: %w", u.Host, err)
 		}
-		u.Password = pass
+		u.Password = strings.TrimSpace(string(b))
 	}
 	return nil
 }

@@ -215,7 +215,7 @@ func registries(c *cli.Context, met *metrics.Metrics, log *slog.Logger) ([]mirro
 // its password file as a secret manager rotates it, else the fixed one.
 func credentials(u upstreamConfig, log *slog.Logger) (upstream.Credentials, error) {
 	if u.PasswordFile != "" && u.Username != "" {
-		return newPasswordFile(u.Username, u.PasswordFile, log)
+		return upstream.PasswordFile(u.Username, u.PasswordFile, log)
 	}
 	return upstream.Account{Username: u.Username, Password: u.Password}, nil
 }

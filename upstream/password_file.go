@@ -1,4 +1,4 @@
-package main
+package upstream
 
 import (
 	"io"
@@ -23,9 +23,10 @@ type passwordFile struct {
 	read     os.FileInfo // what was read: an unchanged file is not read again
 }
 
-// newPasswordFile reads the file once, so a missing or unreadable secret
-// stops the start rather than the first pull.
-func newPasswordFile(username, path string, log *slog.Logger) (*passwordFile, error) {
+// PasswordFile is the account username with the secret in the file at
+// path, followed as it changes. It reads the file once now, so a missing
+// or unreadable secret stops the start rather than the first pull.
+func PasswordFile(username, path string, log *slog.Logger) (Credentials, error) {
 	pass, fi, err := readPassword(path)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package main
+package upstream
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ func TestPasswordFileFollowsRotation(t *testing.T) {
 	path := filepath.Join(dir, "secret")
 	os.WriteFile(path, []byte("first-secret\n"), 0o600)
 	var logged bytes.Buffer
-	p, err := newPasswordFile("bot", path, slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	p, err := PasswordFile("bot", path, slog.New(slog.NewTextHandler(&logged, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestPasswordFileFollowsRotation(t *testing.T) {
 }
 
 func TestPasswordFileMissingAtStart(t *testing.T) {
-	if _, err := newPasswordFile("bot", filepath.Join(t.TempDir(), "absent"), slog.New(slog.DiscardHandler)); err == nil {
+	if _, err := PasswordFile("bot", filepath.Join(t.TempDir(), "absent"), slog.New(slog.DiscardHandler)); err == nil {
 		t.Fatal("a missing password file must stop the start")
 	}
 }
