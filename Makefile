@@ -17,6 +17,7 @@ test:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRoute$$' -fuzztime $(FUZZTIME) ./mirror
 	$(GO) test -run '^$$' -fuzz '^FuzzParseReference$$' -fuzztime $(FUZZTIME) ./mirror
 	$(GO) test -run '^$$' -fuzz '^FuzzAcceptedTypes$$' -fuzztime $(FUZZTIME) ./mirror
+	$(GO) test -run '^$$' -fuzz '^FuzzParseRange$$' -fuzztime $(FUZZTIME) ./mirror
 	$(GO) test -run '^$$' -fuzz '^FuzzParseChallenge$$' -fuzztime $(FUZZTIME) ./upstream
 	$(GO) test -run '^$$' -fuzz '^FuzzNextLink$$' -fuzztime $(FUZZTIME) ./upstream
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./mirror ./upstream ./cache
