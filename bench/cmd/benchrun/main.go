@@ -110,8 +110,11 @@ type bench struct {
 	ps      *procs
 	hub     *hub
 	systems []*system // hubmirror first, then registry:2
-	nginx   *system   // serves the blobs' files: the reference
-	res     *results
+	nginx   *system   // serves the blobs' files with sendfile: the reference
+	// nginxBuf is the same nginx on another port, sendfile off and 1 MiB
+	// output buffers: scenario 1's other reference mode.
+	nginxBuf *system
+	res      *results
 
 	manifestBody []byte // scenario 4's manifest, for nginx to serve
 	// loopbackBandwidth is --bandwidth, which scenario 8 restores after it.
@@ -175,7 +178,7 @@ func (b *bench) start() error {
 		return err
 	}
 	b.systems = []*system{hm, reg}
-	b.nginx, err = startNginx(b.ps, www)
+	b.nginx, b.nginxBuf, err = startNginx(b.ps, www)
 	return err
 }
 
