@@ -40,11 +40,13 @@ func (m *Mirror) serveBlob(w http.ResponseWriter, r *http.Request, rt route) {
 }
 
 // serveFile serves committed content; http.ServeContent brings Range,
-// HEAD and If-None-Match, and sendfile for the bytes.
+// HEAD and If-None-Match, and largeWrites the pace of the bytes.
 func serveFile(w http.ResponseWriter, r *http.Request, d v1.Hash, f io.ReadSeekCloser) {
 	defer f.Close()
 	setBlobHeaders(w.Header(), d)
-	http.ServeContent(w, r, "", time.Time{}, f)
+	lw := newLargeWrites(w)
+	defer lw.release()
+	http.ServeContent(lw, r, "", time.Time{}, f)
 }
 
 func setBlobHeaders(h http.Header, d v1.Hash) {

@@ -42,7 +42,9 @@ type setup struct {
 	maxUploads int
 	uploadIdle time.Duration
 	connState  func(net.Conn, http.ConnState)
-	log        *slog.Logger
+	// listener wraps the mirror's listener, to watch its connections.
+	listener func(net.Listener) net.Listener
+	log      *slog.Logger
 }
 
 // clock is a time source a test moves by hand, so tags expire without
@@ -115,6 +117,9 @@ func startMirrorUntilStopped(t testing.TB, hub *upstreamtest.Hub, s setup) runni
 	}
 	srv := httptest.NewUnstartedServer(m.Handler())
 	srv.Config.ConnState = s.connState
+	if s.listener != nil {
+		srv.Listener = s.listener(srv.Listener)
+	}
 	srv.Start()
 	var once sync.Once
 	return running{url: srv.URL, store: store, mirror: m, stop: func() {
