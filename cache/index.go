@@ -18,9 +18,16 @@ type Tag struct {
 
 // Tag returns the digest a tag of upstream/repo pointed at when last fetched.
 func (s *Store) Tag(upstream, repo, tag string) (Tag, error) {
-	var t Tag
-	err := s.readJSON(tagKey(upstream, repo, tag), &t)
-	return t, err
+	key := tagKey(upstream, repo, tag)
+	t, ok, writes := s.tags.get(key)
+	if ok {
+		return t, nil
+	}
+	if err := s.readJSON(key, &t); err != nil {
+		return Tag{}, err
+	}
+	s.tags.fill(string(key), t, writes)
+	return t, nil
 }
 
 // readJSON decodes the JSON value under key into v; ErrNotFound if absent.
@@ -43,12 +50,17 @@ func (s *Store) SetTag(upstream, repo, tag string, t Tag) error {
 	if err != nil {
 		return err
 	}
-	return s.update(func(txn *badger.Txn) error {
-		if err := txn.Set(tagKey(upstream, repo, tag), b); err != nil {
+	key := tagKey(upstream, repo, tag)
+	err = s.update(func(txn *badger.Txn) error {
+		if err := txn.Set(key, b); err != nil {
 			return err
 		}
 		return txn.Set(repoKey(upstream, repo), nil)
 	})
+	if err == nil {
+		s.tags.set(string(key), t)
+	}
+	return err
 }
 
 // meta reads the c/ record of i.

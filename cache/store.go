@@ -47,6 +47,7 @@ type Store struct {
 	// at Open and moved by every checkpoint and every partial's end.
 	partialUsed atomic.Int64
 	hot         *hotSet // small bodies read recently, served without the disk
+	tags        *tagMemo
 	// dirty is set when an index write failed, so Close must not promise
 	// the next Open that index and files agree.
 	dirty atomic.Bool
@@ -103,6 +104,7 @@ func newStore(dir string, o Options, pins []pin, lock *os.File) *Store {
 	return &Store{
 		dir: dir, log: o.Log, opts: o, pins: pins, lock: lock,
 		hot:      newHotSet(),
+		tags:     newTagMemo(),
 		inflight: map[id]int{},
 		evicting: map[id]chan struct{}{},
 		touched:  map[id]int64{},
