@@ -109,15 +109,23 @@ func deleteMeta(txn *badger.Txn, i id, m Meta) error {
 	return txn.Delete(accessKey(m.LastAccess.UnixNano(), i))
 }
 
+// maxUpdateAttempts bounds the retries of a conflicting transaction: the
+// pauses between them add up to about 30 ms.
+const maxUpdateAttempts = 36
+
 // update runs fn in a read-write transaction, again if a concurrent one
 // wrote what fn read: Badger detects that conflict, which is what keeps the
 // in-memory byte count exact when a fill and the evictor meet on a digest.
 func (s *Store) update(fn func(*badger.Txn) error) error {
 	var err error
-	for range 10 {
+	for attempt := range maxUpdateAttempts {
 		if err = s.db.Update(fn); !errors.Is(err, badger.ErrConflict) {
 			break
 		}
+		// Retrying at once can meet the same writers again: a burst of
+		// fills and an eviction pass touching the same keys exhausted
+		// ten immediate retries under -race. A growing pause lets them pass.
+		time.Sleep(time.Duration(attempt) * 50 * time.Microsecond)
 	}
 	// Not found is an answer, not a failed write: nothing was half-done.
 	if err != nil && !errors.Is(err, ErrNotFound) {
