@@ -49,15 +49,25 @@ func newLargeWrites(w http.ResponseWriter) *largeWrites {
 }
 
 func (l *largeWrites) ReadFrom(r io.Reader) (int64, error) {
-	var buf []byte
-	if l.large != nil {
-		buf = l.large[:]
-	} else {
-		buf = l.small[:]
-	}
 	// writerOnly hides this ReadFrom from io.CopyBuffer, which would
-	// otherwise call it again instead of using buf.
-	return io.CopyBuffer(writerOnly{l.ResponseWriter}, r, buf)
+	// otherwise call it again instead of using the buffer.
+	return io.CopyBuffer(writerOnly{l.ResponseWriter}, r, l.buffer())
+}
+
+func (l *largeWrites) buffer() []byte {
+	if l.large != nil {
+		return l.large[:]
+	}
+	return l.small[:]
+}
+
+// copyLarge copies src to dst through the same bounded large buffers: a
+// pushed layer reaches its temp file in as few writes as a warm one
+// leaves in (io.Copy from a LimitReader would use 32 KiB).
+func copyLarge(dst io.Writer, src io.Reader) (int64, error) {
+	l := newLargeWrites(nil)
+	defer l.release()
+	return io.CopyBuffer(writerOnly{dst}, src, l.buffer())
 }
 
 func (l *largeWrites) release() {

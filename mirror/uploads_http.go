@@ -177,7 +177,7 @@ func (m *Mirror) receive(w http.ResponseWriter, r *http.Request, s *session) err
 		return apiErr(errRangeInvalid, "chunk starts at %d but the upload has %d bytes", start, s.buf.Size())
 	}
 	room := m.room(s)
-	n, err := io.Copy(s.buf, io.LimitReader(r.Body, room+1))
+	n, err := copyLarge(s.buf, io.LimitReader(r.Body, room+1))
 	m.opts.Metrics.UploadBytes.Add(float64(n))
 	noteReceived(w, n)
 	switch {
