@@ -143,13 +143,7 @@ type Mirror struct {
 
 // New returns the API handler.
 func New(o Options) (*Mirror, error) {
-	if o.Log == nil {
-		o.Log = slog.New(slog.DiscardHandler)
-	}
-	o = o.withFillDefaults()
-	if o.MaxConcurrentFills <= 0 {
-		o.MaxConcurrentFills = DefaultMaxConcurrentFills
-	}
+	o = o.withDefaults()
 	if o.Offline {
 		o.Registries = offlineRegistries(o.Registries)
 	}
@@ -157,14 +151,8 @@ func New(o Options) (*Mirror, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Metrics == nil {
-		o.Metrics = metrics.Discard()
-	}
 	m := &Mirror{
-		opts:      withUploadDefaults(o),
+		opts:      o,
 		now:       o.Now,
 		log:       o.Log,
 		regs:      regs,
@@ -177,6 +165,23 @@ func New(o Options) (*Mirror, error) {
 		m.tokens = newTokenIssuer()
 	}
 	return m, m.setUpHosted()
+}
+
+// withDefaults fills in every setting left unset, in one place.
+func (o Options) withDefaults() Options {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Metrics == nil {
+		o.Metrics = metrics.Discard()
+	}
+	if o.MaxConcurrentFills <= 0 {
+		o.MaxConcurrentFills = DefaultMaxConcurrentFills
+	}
+	return o.withFillDefaults().withUploadDefaults()
 }
 
 // Handler is the API as served. The layers, outside in, each seeing what

@@ -22,7 +22,7 @@ const (
 	DefaultUploadIdle = 15 * time.Minute
 )
 
-func withUploadDefaults(o Options) Options {
+func (o Options) withUploadDefaults() Options {
 	if o.MaxUploads <= 0 {
 		o.MaxUploads = DefaultMaxUploads
 	}
