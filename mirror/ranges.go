@@ -29,6 +29,9 @@ func parseRange(v string, size int64) (r byteRange, ok, unsatisfiable bool) {
 		if err != nil || n <= 0 {
 			return r, false, n == 0 && err == nil
 		}
+		if size == 0 { // no last bytes to give (RFC 9110 14.1.1: 416)
+			return r, false, true
+		}
 		return byteRange{from: max(0, size-n), to: size}, true, false
 	}
 	from, err := strconv.ParseInt(first, 10, 64)
