@@ -194,6 +194,7 @@ func registries(c *cli.Context, met *metrics.Metrics, log *slog.Logger) ([]mirro
 		}
 		up, err := upstream.New(upstream.Options{
 			URL:                  u.URL,
+			Registry:             u.Host,
 			Credentials:          creds,
 			RealmHosts:           u.RealmHosts,
 			AllowPrivateNetworks: u.AllowPrivate,

@@ -15,6 +15,10 @@ import (
 type Options struct {
 	// URL is where the registry's API lives, e.g. https://registry-1.docker.io.
 	URL string
+	// Registry is what clients call the registry ("docker.io", "ghcr.io").
+	// When URL is not the registry's own endpoint it is a mirror of it,
+	// and every request names the registry in ?ns= (see mirrorNS).
+	Registry string
 	// Credentials, when set, are exchanged for tokens at the realm; they are
 	// asked again at every exchange (see Credentials). Nil is anonymous.
 	Credentials Credentials
@@ -40,6 +44,7 @@ type Options struct {
 // shared by every request.
 type Client struct {
 	base      *url.URL
+	ns        string // ?ns= of every request, "" unless base is a mirror
 	creds     Credentials
 	userAgent string
 	policy    hostPolicy
@@ -75,6 +80,7 @@ func New(o Options) (*Client, error) {
 	}
 	c := &Client{
 		base:      base,
+		ns:        mirrorNS(o.Registry, base),
 		creds:     o.Credentials,
 		userAgent: o.UserAgent,
 		policy:    hostPolicy{registryHost: base.Host, allowPrivate: o.AllowPrivateNetworks, realmHosts: o.RealmHosts},
@@ -116,8 +122,7 @@ func (c *Client) do(ctx context.Context, method, repo, path string, hdr http.Hea
 // the mirror makes upstream is a GET or HEAD, so all are idempotent. While
 // the registry's last 429 is in force, nothing is sent (see cooldown).
 func (c *Client) doQuery(ctx context.Context, method, repo, path string, query url.Values, hdr http.Header) (*http.Response, error) {
-	u := c.base.JoinPath(path)
-	u.RawQuery = query.Encode()
+	u := c.url(path, query)
 	if err := c.pause.refuse(method, u); err != nil {
 		return nil, err
 	}

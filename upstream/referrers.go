@@ -32,7 +32,7 @@ const maxReferrerPages = 16
 // its answer is followed to the end.
 func (c *Client) Referrers(ctx context.Context, repo string, subject v1.Hash) (*v1.IndexManifest, error) {
 	all := &v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: []v1.Descriptor{}}
-	u := c.base.JoinPath("/v2/", repo, "referrers", subject.String())
+	u := c.url("/v2/"+repo+"/referrers/"+subject.String(), nil)
 	for range maxReferrerPages {
 		page, next, err := c.referrersPage(ctx, repo, u)
 		if err != nil {
@@ -87,5 +87,5 @@ func (c *Client) sameRegistry(from *url.URL, link string) (*url.URL, error) {
 	if err != nil || next.Host != c.base.Host || next.Scheme != c.base.Scheme {
 		return nil, fmt.Errorf("%w: referrers page at %q", ErrRefusedHost, link)
 	}
-	return next, nil
+	return c.linkWithNS(next), nil
 }

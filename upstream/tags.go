@@ -33,6 +33,8 @@ func (c *Client) Tags(ctx context.Context, repo string, query url.Values) (*TagL
 	list := &TagList{Body: resp.Body}
 	if next, err := url.Parse(nextLink(resp.Header)); err == nil && next.RawQuery != "" {
 		list.Next = next.Query()
+		// ns is this client's to send, not a paging parameter.
+		list.Next.Del("ns")
 	}
 	return list, nil
 }

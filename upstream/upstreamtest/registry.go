@@ -22,6 +22,7 @@ func (h *Hub) serveRegistry(w http.ResponseWriter, r *http.Request) {
 	h.count.requests.Add(1)
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	h.repos.add(repoOfPath(r.URL.Path), r.Method != http.MethodGet && r.Method != http.MethodHead)
+	h.repos.addNS(repoOfPath(r.URL.Path), r.URL.Query().Get("ns"))
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		h.writeError(w, errUnsupported)
 		return

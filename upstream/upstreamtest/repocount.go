@@ -1,6 +1,7 @@
 package upstreamtest
 
 import (
+	"maps"
 	"strings"
 	"sync"
 )
@@ -13,6 +14,10 @@ type repoCounts struct {
 	mu     sync.Mutex
 	n      map[string]int64
 	writes map[string]int64 // of n, the requests other than GET and HEAD
+	// byNS counts the registry's requests naming a repository by the ?ns=
+	// they carried ("" for none). Hub ignores ns, as the fake does
+	// otherwise; a mirror of a mirror must send it (containerd's rule).
+	byNS map[string]int64
 }
 
 func (c *repoCounts) add(repo string, write bool) {
@@ -21,13 +26,37 @@ func (c *repoCounts) add(repo string, write bool) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.n == nil {
-		c.n, c.writes = map[string]int64{}, map[string]int64{}
-	}
+	c.init()
 	c.n[repo]++
 	if write {
 		c.writes[repo]++
 	}
+}
+
+func (c *repoCounts) init() {
+	if c.n == nil {
+		c.n, c.writes, c.byNS = map[string]int64{}, map[string]int64{}, map[string]int64{}
+	}
+}
+
+// addNS counts one registry request for repo that carried ns.
+func (c *repoCounts) addNS(repo, ns string) {
+	if repo == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.init()
+	c.byNS[ns]++
+}
+
+// RequestsByNS is how many registry requests naming a repository carried
+// each ?ns= value ("" for none) since the hub started: a mirror in front
+// of another mirror names the registry it means in every one.
+func (h *Hub) RequestsByNS() map[string]int64 {
+	h.repos.mu.Lock()
+	defer h.repos.mu.Unlock()
+	return maps.Clone(h.repos.byNS)
 }
 
 // RequestsFor is how many requests named repo ("team/app"), on the
