@@ -116,6 +116,11 @@ func (m *Mirror) manifestByTag(ctx context.Context, rt route, accept []string) (
 // no use (405, no digest) is asked with a GET instead.
 func (m *Mirror) revalidate(ctx context.Context, rt route, accept []string, e tagEntry, cached *manifest) (*manifest, error) {
 	desc, err := m.headTag(ctx, rt, accept, e)
+	if err == nil && desc.Digest == e.t.Digest && desc.Stale {
+		// A parent mirror confirmed it only from its own stale copy:
+		// still stale here, and not fresh for another TTL.
+		return markStale(cached), nil
+	}
 	if err == nil && desc.Digest == e.t.Digest {
 		return cached, m.storeTag(rt, e)
 	}
@@ -220,7 +225,11 @@ func (m *Mirror) fetchManifest(ctx context.Context, rt route, accept []string) (
 		return nil, err
 	}
 	got := v.(*upstream.Manifest)
-	return &manifest{body: got.Body, mediaType: got.MediaType, digest: got.Digest.String(), cache: metrics.ResultMiss, rateLimit: got.RateLimit}, nil
+	man := &manifest{body: got.Body, mediaType: got.MediaType, digest: got.Digest.String(), cache: metrics.ResultMiss, rateLimit: got.RateLimit}
+	if got.Stale {
+		markStale(man)
+	}
+	return man, nil
 }
 
 // remember caches a fetched manifest, and what the tag answered: as the
@@ -237,7 +246,13 @@ func (m *Mirror) remember(rt route, got *upstream.Manifest, accept []string) err
 	if !isMeaning(accept, got.MediaType) {
 		e.class = acceptClass(accept)
 	}
-	return m.storeTag(rt, e)
+	at := m.now()
+	if got.Stale {
+		// A parent mirror's stale answer is no fresher here: recorded as
+		// already expired, it is served stale and revalidated next time.
+		at = at.Add(-m.opts.TagTTL)
+	}
+	return m.storeTagAt(rt, e, at)
 }
 
 // servableStale says an upstream failure is an outage or a rate limit, when

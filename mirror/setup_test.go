@@ -45,6 +45,9 @@ type setup struct {
 	// listener wraps the mirror's listener, to watch its connections.
 	listener func(net.Listener) net.Listener
 	log      *slog.Logger
+	// registries, when set, replace hub and others: a child mirror's
+	// upstreams are its parent mirror (tiers_test.go).
+	registries []mirror.Registry
 }
 
 // clock is a time source a test moves by hand, so tags expire without
@@ -101,9 +104,12 @@ func startMirrorUntilStopped(t testing.TB, hub *upstreamtest.Hub, s setup) runni
 	if s.metrics == nil {
 		s.metrics = metrics.Discard()
 	}
-	regs := []mirror.Registry{{Host: "docker.io", Upstream: client(t, hub, s), Allow: s.allow}}
-	for host, other := range s.others {
-		regs = append(regs, mirror.Registry{Host: host, Upstream: client(t, other, setup{})})
+	regs := s.registries
+	if regs == nil {
+		regs = []mirror.Registry{{Host: "docker.io", Upstream: client(t, hub, s), Allow: s.allow}}
+		for host, other := range s.others {
+			regs = append(regs, mirror.Registry{Host: host, Upstream: client(t, other, setup{})})
+		}
 	}
 	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillParallelism: s.parallelism, FillPieceSize: s.pieceSize, FillIdleTimeout: s.idle,
 		MaxConcurrentFills: s.maxFills, Metrics: s.metrics, Offline: s.offline, StaleWhileRevalidate: s.swr, NegativeTTL: s.negativeTTL,

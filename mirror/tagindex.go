@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
@@ -108,16 +109,18 @@ func (m *Mirror) rereadTag(rt route, e tagEntry) (cache.Tag, bool) {
 	return m.classes.get(classKey(rt, e.class))
 }
 
-// storeTag records e's answer as fetched (or confirmed) now. The meaning
-// is written to disk, so its time is wall-clock UTC; an answer kept in
-// memory keeps the clock's monotonic reading, which a clock jump cannot
-// move.
-func (m *Mirror) storeTag(rt route, e tagEntry) error {
+// storeTag records e's answer as fetched (or confirmed) now.
+func (m *Mirror) storeTag(rt route, e tagEntry) error { return m.storeTagAt(rt, e, m.now()) }
+
+// storeTagAt records e's answer as fetched at at. The meaning is written
+// to disk, so its time is wall-clock UTC; an answer kept in memory keeps
+// the clock's monotonic reading, which a clock jump cannot move.
+func (m *Mirror) storeTagAt(rt route, e tagEntry, at time.Time) error {
 	if e.class == "" {
-		e.t.FetchedAt = m.now().UTC()
+		e.t.FetchedAt = at.UTC()
 		return m.opts.Store.SetTag(rt.reg.Host, rt.repo, rt.ref.tag, e.t)
 	}
-	e.t.FetchedAt = m.now()
+	e.t.FetchedAt = at
 	m.classes.set(classKey(rt, e.class), e.t)
 	return nil
 }

@@ -29,6 +29,9 @@ type Manifest struct {
 	// ratelimit-remaining headers (Docker Hub's), when it sent them, for
 	// the mirror to pass on to the client this fetch was made for.
 	RateLimit http.Header
+	// Stale says the registry is a mirror that answered from its own
+	// expired copy (Warning: 110), its upstream being out of reach.
+	Stale bool
 }
 
 // Descriptor is what a HEAD tells of a manifest or blob.
@@ -36,6 +39,7 @@ type Descriptor struct {
 	Digest    v1.Hash
 	MediaType string
 	Size      int64
+	Stale     bool // as Manifest's
 }
 
 // Manifest fetches repo's manifest by tag or digest, asking for the media
@@ -62,6 +66,7 @@ func (c *Client) Manifest(ctx context.Context, repo, ref string, accept []string
 	m, err := verifyManifest(body, resp.Header, ref)
 	if err == nil {
 		m.RateLimit = rateLimitHeaders(resp.Header)
+		m.Stale = isStale(resp.Header)
 	}
 	return m, err
 }
@@ -82,7 +87,18 @@ func (c *Client) HeadManifest(ctx context.Context, repo, ref string, accept []st
 		return Descriptor{}, fmt.Errorf("%w: HEAD %s:%s", ErrNoHeadDigest, repo, ref)
 	}
 	size, _ := strconv.ParseInt(resp.Header.Get("Content-Length"), 10, 64)
-	return Descriptor{Digest: d, MediaType: contentType(resp.Header, nil), Size: size}, nil
+	return Descriptor{Digest: d, MediaType: contentType(resp.Header, nil), Size: size, Stale: isStale(resp.Header)}, nil
+}
+
+// isStale reads RFC 7234's "110 Response is Stale" warning, which a
+// hubmirror (and other caches) sets on an answer it could not revalidate.
+func isStale(h http.Header) bool {
+	for _, w := range h.Values("Warning") {
+		if code, _, _ := strings.Cut(strings.TrimSpace(w), " "); code == "110" {
+			return true
+		}
+	}
+	return false
 }
 
 // verifyManifest checks the body against the digest upstream claimed, and
