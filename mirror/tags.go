@@ -40,6 +40,11 @@ func (m *Mirror) serveTags(w http.ResponseWriter, r *http.Request, rt route) {
 	if list.Next != nil {
 		w.Header().Set("Link", nextPageLink(r, list.Next))
 	}
+	if list.Stale {
+		// A parent mirror's answer from its cache: stale here too.
+		noteCache(w, metrics.ResultStale)
+		w.Header().Set("Warning", `110 - "stale"`)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if _, err := io.Copy(w, list.Body); err != nil {
 		// Part of the list went out under a 200: break the response, so

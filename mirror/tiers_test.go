@@ -3,6 +3,7 @@ package mirror_test
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -163,5 +164,17 @@ func TestParentHostedRepositoryPullableThroughChild(t *testing.T) {
 	}
 	if n := tr.hub.RequestsFor("team/app"); n != 0 {
 		t.Errorf("a hosted name reached Docker Hub %d times", n)
+	}
+}
+
+// A tag list the parent could only answer from its cache is stale through
+// the child too.
+func TestParentStaleTagListStaysStaleThroughChild(t *testing.T) {
+	tr := newTiers(t, setup{}, setup{})
+	digestOf(t, tr.child+"/v2/ghcr.io/owner/tool/manifests/1.0")
+	tr.ghcr.SetOffline(true)
+	resp, body := get(t, "GET", tr.child+"/v2/ghcr.io/owner/tool/tags/list")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"1.0"`) || resp.Header.Get("Warning") != `110 - "stale"` {
+		t.Errorf("tags through the child, ghcr.io down: %d %s, Warning %q; want 200, 1.0, stale", resp.StatusCode, body, resp.Header.Get("Warning"))
 	}
 }

@@ -17,6 +17,9 @@ type TagList struct {
 	// Link header (n and last, or Quay's opaque next_page), for the caller
 	// to send back; nil on the last page.
 	Next url.Values
+	// Stale says the registry is a mirror that answered from its own
+	// cache (Warning: 110), its upstream being out of reach.
+	Stale bool
 }
 
 // Tags fetches one page of repo's tags; query carries the client's paging
@@ -30,7 +33,7 @@ func (c *Client) Tags(ctx context.Context, repo string, query url.Values) (*TagL
 	if err := checkResponse(resp, http.StatusOK); err != nil {
 		return nil, err
 	}
-	list := &TagList{Body: resp.Body}
+	list := &TagList{Body: resp.Body, Stale: isStale(resp.Header)}
 	if next, err := url.Parse(nextLink(resp.Header)); err == nil && next.RawQuery != "" {
 		list.Next = next.Query()
 		// ns is this client's to send, not a paging parameter.
