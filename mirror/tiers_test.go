@@ -178,3 +178,21 @@ func TestParentStaleTagListStaysStaleThroughChild(t *testing.T) {
 		t.Errorf("tags through the child, ghcr.io down: %d %s, Warning %q; want 200, 1.0, stale", resp.StatusCode, body, resp.Header.Get("Warning"))
 	}
 }
+
+// A large blob the child fetches from the parent in pieces (ranged GETs,
+// each with ns) arrives whole and verified, and each byte leaves the
+// registry once: the parent joins every piece to its one fill.
+func TestLargeBlobInPiecesThroughChild(t *testing.T) {
+	tr := newTiers(t, setup{}, setup{parallelism: 4, pieceSize: 4 << 20})
+	content, d := tr.ghcr.AddTestBlob(t, "owner/tool", 34<<20)
+	resp, body := get(t, "GET", tr.child+"/v2/ghcr.io/owner/tool/blobs/"+d.String())
+	if resp.StatusCode != http.StatusOK || blobtest.Digest(body) != d {
+		t.Fatalf("large blob through the child: %d, %d bytes, digest %s; want 200 %s", resp.StatusCode, len(body), blobtest.Digest(body), d)
+	}
+	if c := tr.ghcr.Counts(); c.CDNBytes != int64(len(content)) {
+		t.Errorf("ghcr.io sent %d bytes for a %d-byte blob", c.CDNBytes, len(content))
+	}
+	if n := tr.hub.RequestsFor("owner/tool"); n != 0 {
+		t.Errorf("Docker Hub was asked %d times for ghcr.io's blob", n)
+	}
+}
