@@ -38,6 +38,9 @@ func (c *Client) Tags(ctx context.Context, repo string, query url.Values) (*TagL
 		list.Next = next.Query()
 		// ns is this client's to send, not a paging parameter.
 		list.Next.Del("ns")
+		if len(list.Next) == 0 {
+			list.Next = nil
+		}
 	}
 	return list, nil
 }
