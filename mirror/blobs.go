@@ -89,11 +89,13 @@ func (m *Mirror) headBlob(w http.ResponseWriter, r *http.Request, rt route) {
 // the fill's temp file; it never talks to upstream itself, so leaving early
 // cannot hurt the fill or the other clients.
 func (m *Mirror) serveFill(w http.ResponseWriter, r *http.Request, rt route) {
-	f := m.fills.join(rt.reg.Upstream, rt.repo, rt.digest)
-	defer f.release()
-	if f.isVerified() {
+	// Asked before joining: a fill this request starts may verify a small
+	// blob before the next line runs, and that is still a miss.
+	if _, verified, ok := m.fills.known(rt.digest); ok && verified {
 		noteCache(w, metrics.ResultHit) // complete and checked; only its filing is pending
 	}
+	f := m.fills.join(rt.reg.Upstream, rt.repo, rt.digest)
+	defer f.release()
 	waitStart := time.Now()
 	blob, err := f.wait(r.Context())
 	waitedOnUpstream(r.Context(), waitStart)

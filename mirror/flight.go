@@ -57,11 +57,6 @@ func (f *fill) acquire() (following bool) {
 	return f.blob == nil || !f.blob.Verified()
 }
 
-func (f *fill) isVerified() bool {
-	b := f.started()
-	return b != nil && b.Verified()
-}
-
 func (f *fill) failed() bool {
 	b := f.started()
 	return b != nil && b.Failed()

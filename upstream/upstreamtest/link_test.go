@@ -101,12 +101,21 @@ func TestBandwidthPacesInChunks(t *testing.T) {
 	if c := h.Counts(); c.CapWaits != 0 || c.LinkWaits != 0 {
 		t.Fatalf("uncapped: %+v", c)
 	}
-	h.SetBandwidth(512 << 10) // 64 KiB in ≥ 7 chunks of ≤ 10 KiB, 20 ms apart
+	const rate = 512 << 10 // 64 KiB in 7 chunks of ≤ 10 KiB, 20 ms apart
+	h.SetBandwidth(rate)
+	start := time.Now()
 	if body := getWith(t, client, loc, nil); !bytes.Equal(body, content) {
 		t.Fatal("capped body differs")
 	}
-	if c := h.Counts(); c.CapWaits < 6 || c.LinkWaits != 0 {
-		t.Fatalf("capped at 512 KiB/s: %d waits for the cap, %d for the link; want ≥ 6, 0", c.CapWaits, c.LinkWaits)
+	// A lower bound holds however loaded the machine is: the last chunk may
+	// not leave before its share of the schedule (a busy writer that is
+	// already late skips the pause, so the count of waits can't be asserted).
+	lastChunkDue := time.Duration(float64(len(content)-rate/50) / rate * float64(time.Second))
+	if el := time.Since(start); el < lastChunkDue-minPause {
+		t.Fatalf("capped at 512 KiB/s: 64 KiB took %v, want ≥ %v", el, lastChunkDue-minPause)
+	}
+	if c := h.Counts(); c.LinkWaits != 0 {
+		t.Fatalf("capped at 512 KiB/s: %d waits for the shared link, want 0 (none is set)", c.LinkWaits)
 	}
 }
 
