@@ -101,6 +101,9 @@ func tryHubmirror(t *testing.T, bin, dataDir string, args []string) (*hubmirror,
 	// The host's HUBMIRROR_* settings (credentials, upstream) must not
 	// leak into a test's server: every setting comes from args.
 	env := proctest.DropEnv(offlineEnv(), "HUBMIRROR_")
+	// No balancer watches these servers' /readyz, so a SIGTERM closes the
+	// port at once; a test of the drain passes --shutdown-delay.
+	env = append(env, "HUBMIRROR_SHUTDOWN_DELAY=0")
 	h.proc = startProc(t, "hubmirror", env, bin, cmdline...)
 	// Registered after startProc, so it runs first: stop, then look for
 	// race reports while the test can still fail.
