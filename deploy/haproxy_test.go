@@ -162,6 +162,7 @@ func TestHAProxyRoutesEachKeyToOneReplica(t *testing.T) {
 		for i := range n {
 			share[replicaFor(t, b, "GET", path(i))]++
 		}
+		t.Logf("%s: %d keys spread as %v", what, n, share)
 		for _, name := range haproxytest.ServerNames() {
 			if share[name] < n/10 {
 				t.Errorf("%s: %d keys spread as %v; %s took fewer than %d", what, n, share, name, n/10)

@@ -14,6 +14,11 @@ import (
 type Server struct {
 	Status   string // UP, DOWN, "UP 1/2" while a check is changing it, MAINT …
 	Sessions int64  // requests sent to it so far (stot)
+	// Failures are what a client would have met without HAProxy's
+	// retries: connections refused or timed out (econ), responses cut or
+	// missing (eresp), retries (wretr) and redispatches (wredis) away
+	// from it.
+	Failures int64
 }
 
 // Servers reads the replicas backend's servers from the stats CSV.
@@ -32,14 +37,22 @@ func (b *Balancer) Servers() (map[string]Server, error) {
 	head := rows[0]
 	head[0] = strings.TrimPrefix(head[0], "# ")
 	col := func(name string) int { return slices.Index(head, name) }
-	px, sv, status, stot := col("pxname"), col("svname"), col("status"), col("stot")
+	px, sv, status := col("pxname"), col("svname"), col("status")
+	num := func(row []string, name string) int64 {
+		i := col(name)
+		if i < 0 || i >= len(row) {
+			return 0
+		}
+		n, _ := strconv.ParseInt(row[i], 10, 64)
+		return n
+	}
 	out := map[string]Server{}
 	for _, row := range rows[1:] {
-		if len(row) <= stot || row[px] != "replicas" || row[sv] == "BACKEND" || row[sv] == "FRONTEND" {
+		if len(row) <= status || row[px] != "replicas" || row[sv] == "BACKEND" || row[sv] == "FRONTEND" {
 			continue
 		}
-		n, _ := strconv.ParseInt(row[stot], 10, 64)
-		out[row[sv]] = Server{Status: row[status], Sessions: n}
+		out[row[sv]] = Server{Status: row[status], Sessions: num(row, "stot"),
+			Failures: num(row, "econ") + num(row, "eresp") + num(row, "wretr") + num(row, "wredis")}
 	}
 	return out, nil
 }
