@@ -24,19 +24,26 @@ type system struct {
 // flags (--hubmirror-flags) are for trying other settings, never for the
 // published run.
 func startHubmirror(ps *procs, bin, upstreamURL string, extra ...string) (*system, error) {
+	// Scenario 9 pushes to push/*; fakehub's names are bench/….
+	return startReplica(ps, bin, hubName, upstreamURL, append([]string{"--hosted", "push/*"}, extra...)...)
+}
+
+// startReplica runs one more hubmirror with its defaults, named (for its
+// log and data dir) so that several run side by side.
+func startReplica(ps *procs, bin, name, upstreamURL string, extra ...string) (*system, error) {
 	port, err := proctest.FreePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	// Scenario 9 pushes to push/*; fakehub's names are bench/….
-	args := append([]string{"serve", "--listen", addr, "--data-dir", filepath.Join(ps.dir, "hubmirror-data"), "--upstream", upstreamURL,
-		"--hosted", "push/*"}, extra...)
-	p, err := ps.start("hubmirror", offlineEnv(), bin, args...)
+	args := append([]string{"serve", "--listen", addr, "--data-dir", filepath.Join(ps.dir, name+"-data"), "--upstream", upstreamURL}, extra...)
+	// The run ends with SIGTERM to every process; no balancer needs the
+	// drain then, so it would only add seconds per replica.
+	p, err := ps.start(name, offlineEnv("HUBMIRROR_SHUTDOWN_DELAY=0"), bin, args...)
 	if err != nil {
 		return nil, err
 	}
-	s := &system{name: "hubmirror", url: "http://" + addr, proc: p}
+	s := &system{name: name, url: "http://" + addr, proc: p}
 	return s, waitReady(p, readyTimeout, func() error { return probe(s.url + "/v2/") })
 }
 
