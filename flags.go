@@ -61,6 +61,8 @@ func mirrorFlags() []cli.Flag {
 		&cli.StringFlag{Name: "tls-cert", EnvVars: env("TLS_CERT"), Usage: "serve HTTPS (and HTTP/2) with this certificate"},
 		&cli.StringFlag{Name: "tls-key", EnvVars: env("TLS_KEY"), Usage: "the certificate's private key"},
 		&cli.StringFlag{Name: "metrics-listen", EnvVars: env("METRICS_LISTEN"), Usage: "serve /metrics, /healthz and /readyz on this address too (default: only on --listen)"},
+		&cli.DurationFlag{Name: "shutdown-delay", Value: defaultShutdownDelay, EnvVars: env("SHUTDOWN_DELAY"), Usage: "after SIGTERM, answer /readyz 503 and keep serving this long before closing, so a load balancer's health checks move the traffic first (a second signal cuts it short; 0: close at once)"},
+		&cli.StringSliceFlag{Name: "trusted-proxy", EnvVars: env("TRUSTED_PROXY"), Usage: "CIDR of a load balancer whose X-Forwarded-For (access log client), X-Forwarded-Proto and -Host (token realm URL) are believed, e.g. 10.0.0.0/8 (repeatable; comma-separated in the env var; trusted-proxy: list in the config file)"},
 		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
 		&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: env("LOG_FORMAT"), Usage: "text or json"},
 	}

@@ -531,3 +531,25 @@ func TestServeFillFlags(t *testing.T) {
 		}
 	}
 }
+
+// The balancer settings come from the config file like any flag, and the
+// drain has a default that outlasts HAProxy's two failed checks.
+func TestBalancerSettingsFromTheConfigFile(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	os.WriteFile(cfg, []byte("trusted-proxy: [\"10.0.0.0/8\", \"192.0.2.1\"]\nshutdown-delay: 5s\n"), 0o600)
+	runServeFlags(t, []string{"--config", cfg}, func(c *cli.Context) error {
+		if got := c.StringSlice("trusted-proxy"); !slices.Equal(got, []string{"10.0.0.0/8", "192.0.2.1"}) {
+			t.Errorf("trusted-proxy from file = %q", got)
+		}
+		if got := c.Duration("shutdown-delay"); got != 5*time.Second {
+			t.Errorf("shutdown-delay from file = %v", got)
+		}
+		return nil
+	})
+	runServeFlags(t, nil, func(c *cli.Context) error {
+		if got := c.Duration("shutdown-delay"); got != defaultShutdownDelay || got < 2*time.Second {
+			t.Errorf("default shutdown-delay = %v, want %v (more than HAProxy's fall 2 at inter 1s)", got, defaultShutdownDelay)
+		}
+		return nil
+	})
+}

@@ -47,7 +47,8 @@ func serve(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return runServers(c.Context, log, listenersFromFlags(c, m.Handler(), m, reg)...)
+	plan := drainPlan{drain: m.Drain, delay: c.Duration("shutdown-delay")}
+	return runServers(c.Context, log, plan, listenersFromFlags(c, m.Handler(), m, reg)...)
 }
 
 func newLogger(level, format string) (*slog.Logger, error) {
@@ -106,6 +107,10 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 	if err != nil {
 		return nil, err
 	}
+	proxies, err := mirror.ParseTrustedProxies(c.StringSlice("trusted-proxy"))
+	if err != nil {
+		return nil, fmt.Errorf("--trusted-proxy: %w", err)
+	}
 	return mirror.New(mirror.Options{
 		Store:                store,
 		Registries:           regs,
@@ -127,6 +132,7 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 		MaxUploads:           hosted.MaxUploads,
 		MaxUploadSize:        hosted.MaxUploadSize,
 		UploadIdle:           hosted.UploadIdle,
+		TrustedProxies:       proxies,
 	})
 }
 

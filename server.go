@@ -23,6 +23,11 @@ import (
 // shutdownGrace is how long in-flight streams may finish after SIGTERM.
 const shutdownGrace = 30 * time.Second
 
+// defaultShutdownDelay outlasts HAProxy's `inter 1s fall 2`: two failed
+// /readyz checks a second apart, plus a second for the last check in
+// flight, and the balancer has stopped sending before the port closes.
+const defaultShutdownDelay = 3 * time.Second
+
 // listener is one address served, and how.
 type listener struct {
 	addr, cert, key string
@@ -36,13 +41,23 @@ func (l listener) serveOn(srv *http.Server, ln net.Listener) error {
 	return srv.Serve(ln)
 }
 
-// runServers serves every listener until SIGINT or SIGTERM, then stops
-// accepting and lets in-flight requests (a layer half sent) finish, up to
-// a grace period. One server failing stops them all.
-func runServers(ctx context.Context, log *slog.Logger, listeners ...listener) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	g, ctx := errgroup.WithContext(ctx)
+// drainPlan is what happens between the signal and the listeners closing:
+// drain turns /readyz unready, then the servers keep serving for delay.
+type drainPlan struct {
+	drain func()
+	delay time.Duration
+}
+
+// runServers serves every listener until SIGINT or SIGTERM, then drains
+// (drainPlan), stops accepting and lets in-flight requests (a layer half
+// sent) finish, up to a grace period. A second signal cuts the drain
+// short. One server failing stops them all at once.
+func runServers(ctx context.Context, log *slog.Logger, plan drainPlan, listeners ...listener) error {
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	g, gctx := errgroup.WithContext(ctx)
+	stopping := make(chan struct{})
 	for _, l := range listeners {
 		ln, err := net.Listen("tcp", l.addr)
 		if err != nil {
@@ -56,13 +71,43 @@ func runServers(ctx context.Context, log *slog.Logger, listeners ...listener) er
 			}
 			return nil
 		})
-		g.Go(func() error { return shutdownOnDone(ctx, srv, log) })
+		g.Go(func() error { return shutdownOn(stopping, srv, log) })
 	}
+	g.Go(func() error {
+		defer close(stopping)
+		drainOnSignal(gctx, sig, plan, log)
+		return nil
+	})
 	return g.Wait()
 }
 
-func shutdownOnDone(ctx context.Context, srv *http.Server, log *slog.Logger) error {
-	<-ctx.Done()
+// drainOnSignal returns when the servers should close: after a signal and
+// the drain, or at once when ctx ends (a server failed, the caller quit).
+func drainOnSignal(ctx context.Context, sig <-chan os.Signal, plan drainPlan, log *slog.Logger) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-sig:
+	}
+	if plan.drain != nil {
+		plan.drain()
+	}
+	if plan.delay <= 0 {
+		return
+	}
+	log.Info("draining: /readyz is unready, still serving", "for", plan.delay)
+	t := time.NewTimer(plan.delay)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-sig:
+		log.Info("second signal: drain cut short")
+	case <-ctx.Done():
+	}
+}
+
+func shutdownOn(stopping <-chan struct{}, srv *http.Server, log *slog.Logger) error {
+	<-stopping
 	log.Info("shutting down", "grace", shutdownGrace)
 	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 	defer cancel()

@@ -227,7 +227,13 @@ func TestKustomizationListsEveryManifest(t *testing.T) {
 
 func theContainer(t *testing.T, d deployment) container {
 	t.Helper()
-	cs := d.Spec.Template.Spec.Containers
+	return serveContainer(t, d.Spec.Template.Spec)
+}
+
+// serveContainer is the pod's one container, which must run `hubmirror serve`.
+func serveContainer(t *testing.T, spec podSpec) container {
+	t.Helper()
+	cs := spec.Containers
 	if len(cs) != 1 {
 		t.Fatalf("want one container, got %d", len(cs))
 	}

@@ -92,15 +92,25 @@ func runHubmirror(t *testing.T, dataDir string, args ...string) *hubmirror {
 	}
 }
 
-// tryHubmirror starts one hubmirror and waits for it to answer.
+// tryHubmirror starts one hubmirror on a free port and waits for it to
+// answer.
 func tryHubmirror(t *testing.T, bin, dataDir string, args []string) (*hubmirror, error) {
 	t.Helper()
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t)))
+	return tryHubmirrorAt(t, bin, net.JoinHostPort("127.0.0.1", strconv.Itoa(freePort(t))), dataDir, args)
+}
+
+// tryHubmirrorAt is tryHubmirror on a chosen address, for a replica that
+// comes back where its balancer expects it.
+func tryHubmirrorAt(t *testing.T, bin, addr, dataDir string, args []string) (*hubmirror, error) {
+	t.Helper()
 	h := &hubmirror{URL: "http://" + addr, DataDir: dataDir}
 	cmdline := append([]string{"serve", "--listen", addr, "--data-dir", dataDir}, args...)
 	// The host's HUBMIRROR_* settings (credentials, upstream) must not
 	// leak into a test's server: every setting comes from args.
 	env := proctest.DropEnv(offlineEnv(), "HUBMIRROR_")
+	// No balancer watches these servers' /readyz, so a SIGTERM closes the
+	// port at once; a test of the drain passes --shutdown-delay.
+	env = append(env, "HUBMIRROR_SHUTDOWN_DELAY=0")
 	h.proc = startProc(t, "hubmirror", env, bin, cmdline...)
 	// Registered after startProc, so it runs first: stop, then look for
 	// race reports while the test can still fail.

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -46,13 +47,20 @@ type k8sProbe struct {
 	} `yaml:"httpGet"`
 }
 
-// hubmirror started with the Deployment's own arguments answers the
-// kubelet's probes and Prometheus' scrape where the manifest sends them,
-// and serves the registry API on the port the Service targets.
+// hubmirror started with the pod's own arguments (the Deployment's, and
+// the cluster's StatefulSet's) answers the kubelet's probes and
+// Prometheus' scrape where the manifest sends them, and serves the
+// registry API on the port the Service targets.
 func TestK8sManifestAgainstTheBinary(t *testing.T) {
 	t.Parallel()
+	for _, path := range []string{"../deploy/k8s/deployment.yaml", "../deploy/k8s/cluster/replicas.yaml"} {
+		t.Run(filepath.Base(path), func(t *testing.T) { k8sPodAgainstTheBinary(t, path) })
+	}
+}
+
+func k8sPodAgainstTheBinary(t *testing.T, path string) {
 	var d k8sDeployment
-	opsReadYAML(t, "../deploy/k8s/deployment.yaml", &d)
+	opsReadYAML(t, path, &d)
 	if len(d.Spec.Template.Spec.Containers) != 1 {
 		t.Fatal("want one container")
 	}

@@ -66,7 +66,7 @@ func (m *Mirror) observe(next http.Handler) http.Handler {
 		defer func() {
 			p := recover()
 			took := time.Since(start)
-			logRequest(m.log, r, rec, took, p != nil)
+			logRequest(m.log, r, m.opts.TrustedProxies.clientAddr(r), rec, took, p != nil)
 			m.count(r, rec, took)
 			if p != nil {
 				panic(p)
@@ -95,8 +95,9 @@ func (m *Mirror) count(r *http.Request, rec *recorder, took time.Duration) {
 	}
 }
 
-func logRequest(log *slog.Logger, r *http.Request, rec *recorder, took time.Duration, aborted bool) {
+func logRequest(log *slog.Logger, r *http.Request, client string, rec *recorder, took time.Duration, aborted bool) {
 	attrs := []slog.Attr{
+		slog.String("client", client),
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.String("route", rec.route),

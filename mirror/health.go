@@ -21,7 +21,9 @@ type readyChecker interface{ Ready() error }
 type healthReporter interface{ Health() upstream.Health }
 
 type readiness struct {
-	Ready     bool                      `json:"ready"`
+	Ready bool `json:"ready"`
+	// Draining says why a healthy mirror is unready: it is shutting down.
+	Draining  bool                      `json:"draining,omitempty"`
 	Cache     string                    `json:"cache"`
 	Upstreams map[string]upstreamStatus `json:"upstreams"`
 }
@@ -32,12 +34,21 @@ type upstreamStatus struct {
 	LastError string    `json:"last_error,omitempty"`
 }
 
+// Drain makes /readyz answer 503 from now on while every other request is
+// still served: a balancer polling it stops sending new requests before
+// the process stops taking them, so no client meets a closed port.
+func (m *Mirror) Drain() { m.draining.Store(true) }
+
 // Readyz is ready when the cache can serve and store (data dir writable,
-// index open). Upstream reachability is reported but not required: a
-// mirror that serves its cache while Docker Hub is down is still useful,
-// and a load balancer must keep sending it traffic.
+// index open) and the mirror is not draining. Upstream reachability is
+// reported but not required: a mirror that serves its cache while Docker
+// Hub is down is still useful, and a load balancer must keep sending it
+// traffic.
 func (m *Mirror) Readyz(w http.ResponseWriter, _ *http.Request) {
 	rd := readiness{Ready: true, Cache: "ok", Upstreams: m.upstreamStatus()}
+	if m.draining.Load() {
+		rd.Ready, rd.Draining = false, true
+	}
 	if rc, ok := m.opts.Store.(readyChecker); ok {
 		if err := rc.Ready(); err != nil {
 			rd.Ready, rd.Cache = false, err.Error()

@@ -98,13 +98,13 @@ func (m *Mirror) refuseLogin(w http.ResponseWriter, r *http.Request) {
 	challenge := `Basic realm="hubmirror"`
 	switch {
 	case m.opts.AnonymousPull && rt.kind == routeBase:
-		challenge = bearerChallenge(r)
+		challenge = m.bearerChallenge(r)
 	case m.tokens != nil && strings.HasPrefix(r.Header.Get("Authorization"), "Bearer "):
 		// The client speaks the realm's tokens and its token names no
 		// user: answer as Docker Hub does (RFC 6750's insufficient_scope),
 		// which dockerd reports as "denied" at once. A Basic challenge
 		// here makes it retry every layer with back-off for a minute.
-		challenge = bearerChallenge(r) + `,error="insufficient_scope"`
+		challenge = m.bearerChallenge(r) + `,error="insufficient_scope"`
 	}
 	w.Header().Set("WWW-Authenticate", challenge)
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -123,6 +124,10 @@ type Options struct {
 	// UploadIdle ends an upload session unused this long; default
 	// DefaultUploadIdle.
 	UploadIdle time.Duration
+
+	// TrustedProxies are the balancers whose X-Forwarded-For, -Host and
+	// -Proto are believed (proxies.go); empty believes no one.
+	TrustedProxies TrustedProxies
 }
 
 // Mirror is the registry API handler.
@@ -139,6 +144,7 @@ type Mirror struct {
 	tokens    *tokenIssuer // the token realm of AnonymousPull, else nil
 	hosted    hostedStore  // nil unless Options.Hosted
 	uploads   *uploads
+	draining  atomic.Bool // set by Drain: /readyz says 503 from then on
 }
 
 // New returns the API handler.

@@ -45,6 +45,7 @@ type setup struct {
 	// listener wraps the mirror's listener, to watch its connections.
 	listener func(net.Listener) net.Listener
 	log      *slog.Logger
+	trusted  mirror.TrustedProxies
 	// registries, when set, replace hub and others: a child mirror's
 	// upstreams are its parent mirror (tiers_test.go).
 	registries []mirror.Registry
@@ -113,7 +114,8 @@ func startMirrorUntilStopped(t testing.TB, hub *upstreamtest.Hub, s setup) runni
 	}
 	o := mirror.Options{Store: store, Registries: regs, TagTTL: s.ttl, FillParallelism: s.parallelism, FillPieceSize: s.pieceSize, FillIdleTimeout: s.idle,
 		MaxConcurrentFills: s.maxFills, Metrics: s.metrics, Offline: s.offline, StaleWhileRevalidate: s.swr, NegativeTTL: s.negativeTTL,
-		Hosted: s.hosted, HostedMaxSize: s.hostedMax, MaxUploads: s.maxUploads, UploadIdle: s.uploadIdle, Log: s.log}
+		Hosted: s.hosted, HostedMaxSize: s.hostedMax, MaxUploads: s.maxUploads, UploadIdle: s.uploadIdle, Log: s.log,
+		TrustedProxies: s.trusted}
 	if s.clock != nil {
 		o.Now = s.clock.Now
 	}

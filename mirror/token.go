@@ -60,13 +60,11 @@ func (ti *tokenIssuer) sign(payload []byte) []byte {
 }
 
 // bearerChallenge points at this mirror's token realm by the address the
-// client used, so it works behind any name or port the LAN gives it.
-func bearerChallenge(r *http.Request) string {
-	scheme := "http"
-	if r.TLS != nil || r.Header.Get("X-Forwarded-Proto") == "https" {
-		scheme = "https"
-	}
-	return `Bearer realm="` + scheme + "://" + r.Host + tokenPath + `",service="hubmirror"`
+// client used, so it works behind any name or port the LAN gives it, and
+// behind a balancer by the name the balancer was called (origin).
+func (m *Mirror) bearerChallenge(r *http.Request) string {
+	scheme, host := m.opts.TrustedProxies.origin(r)
+	return `Bearer realm="` + scheme + "://" + host + tokenPath + `",service="hubmirror"`
 }
 
 // serveToken answers the realm the way Docker Hub's does (GET, Basic
