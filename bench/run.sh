@@ -77,6 +77,7 @@ install_debs() {
 	command -v nginx >/dev/null || missing+=(nginx-light)
 	command -v wrk >/dev/null || missing+=(wrk)
 	command -v curl >/dev/null || missing+=(curl)
+	command -v haproxy >/dev/null || missing+=(haproxy) # scenario 11's balancer
 	if [[ " $* " != *" --docker=false "* ]]; then
 		command -v dockerd >/dev/null || missing+=(docker.io)
 		command -v containerd >/dev/null || missing+=(containerd)
@@ -125,7 +126,8 @@ build
 micro
 log "running the scenarios (work dir $work)"
 "$bin/benchrun" --bin-dir "$bin" --work "$work" --out "$root/bench/RESULTS.md" \
-	--pid-file "$pids" --micro "$work/micro.txt" --timeout "${RUN_LIMIT}s" "$@" &
+	--pid-file "$pids" --micro "$work/micro.txt" --timeout "${RUN_LIMIT}s" \
+	--haproxy-cfg "$root/deploy/haproxy/haproxy.cfg" "$@" &
 driver=$!
 wait "$driver"
 driver=""

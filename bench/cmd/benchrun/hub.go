@@ -25,11 +25,12 @@ type hub struct {
 }
 
 // startHub runs fakehub and waits for its description. Blobs are seeded in
-// the order of sizes; their files land in exportDir for nginx.
-func startHub(ps *procs, bin, bandwidth string, sizes []string, tags, farImages int, exportDir string) (*hub, error) {
+// the order of sizes; their files land in exportDir for nginx. extra are
+// more fakehub flags.
+func startHub(ps *procs, bin, bandwidth string, sizes []string, tags, farImages int, exportDir string, extra ...string) (*hub, error) {
 	out := filepath.Join(ps.dir, "fakehub.json")
-	args := []string{"--bandwidth", bandwidth, "--blob-size", strings.Join(sizes, ","),
-		"--export", exportDir, "--tags", fmt.Sprint(tags), "--far-images", fmt.Sprint(farImages), "--out", out}
+	args := append([]string{"--bandwidth", bandwidth, "--blob-size", strings.Join(sizes, ","),
+		"--export", exportDir, "--tags", fmt.Sprint(tags), "--far-images", fmt.Sprint(farImages), "--out", out}, extra...)
 	p, err := ps.start("fakehub", offlineEnv(), bin, args...)
 	if err != nil {
 		return nil, err

@@ -41,6 +41,9 @@ type config struct {
 	farConn, farLinkBW int64
 	farRTT             time.Duration
 	hubmirrorFlags     string
+	// scenario 11's cluster pull
+	clusterClients, clusterImages int
+	clusterLayer, haproxyCfg      string
 }
 
 func parseFlags() config {
@@ -69,6 +72,10 @@ func parseFlags() config {
 	farConn := flag.String("far-conn-bandwidth", "20MB", "scenario 8: cap on each CDN connection (per second)")
 	farLink := flag.String("far-link-bandwidth", "200MB", "scenario 8: cap shared by all CDN connections (per second)")
 	flag.StringVar(&c.hubmirrorFlags, "hubmirror-flags", "", "extra hubmirror serve flags, space-separated, to try a setting (RESULTS.md then says so)")
+	flag.IntVar(&c.clusterClients, "cluster-clients", 32, "scenario 11: concurrent clients, split across the images")
+	flag.IntVar(&c.clusterImages, "cluster-images", 6, "scenario 11: images sharing one base layer")
+	flag.StringVar(&c.clusterLayer, "cluster-layer", "8MiB", "scenario 11: size of every layer of its images")
+	flag.StringVar(&c.haproxyCfg, "haproxy-cfg", "deploy/haproxy/haproxy.cfg", "scenario 11: the deployed HAProxy config, used as it is")
 	flag.DurationVar(&c.farRTT, "far-rtt", 100*time.Millisecond, "scenario 8: round trip before every upstream answer")
 	flag.Parse()
 	size, err := humanize.ParseBytes(*pushSize)
@@ -164,7 +171,8 @@ func (b *bench) start() error {
 		return fmt.Errorf("--bandwidth: %w", err)
 	}
 	logf("starting fakehub (blobs %s; bandwidth %s/s per response)", strings.Join(sizes, ", "), b.cfg.bandwidth)
-	b.hub, err = startHub(b.ps, filepath.Join(b.cfg.binDir, "fakehub"), b.cfg.bandwidth, sizes, b.cfg.tags+1, b.cfg.repeat, www)
+	b.hub, err = startHub(b.ps, filepath.Join(b.cfg.binDir, "fakehub"), b.cfg.bandwidth, sizes, b.cfg.tags+1, b.cfg.repeat, www,
+		"--cluster-images", fmt.Sprint(b.cfg.clusterImages), "--cluster-layer", b.cfg.clusterLayer)
 	if err != nil {
 		return err
 	}
@@ -209,6 +217,7 @@ func (b *bench) scenarios() {
 		{"6", "6 docker pull", b.dockerPulls},
 		{"9", "9 push", b.pushes},
 		{"8", "8 far link", b.farScenarios},
+		{"11", "11 cluster pull", b.clusterPull},
 	}
 	for _, s := range steps {
 		switch {

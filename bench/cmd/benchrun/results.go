@@ -30,10 +30,11 @@ type results struct {
 	wrk      map[string]wrkResult
 	docker   map[string]dockerResult
 	tags     map[string]tagResult
-	far      farResults  // scenario 8
-	push     *pushResult // scenario 9; nil when not run
-	problems []string    // failures, in the order they happened
-	micro    []string    // `go test -bench` result lines
+	far      farResults     // scenario 8
+	push     *pushResult    // scenario 9; nil when not run
+	cluster  clusterResults // scenario 11
+	problems []string       // failures, in the order they happened
+	micro    []string       // `go test -bench` result lines
 }
 
 // setupNotes describes the run, for the header of RESULTS.md.

@@ -24,19 +24,25 @@ type system struct {
 // flags (--hubmirror-flags) are for trying other settings, never for the
 // published run.
 func startHubmirror(ps *procs, bin, upstreamURL string, extra ...string) (*system, error) {
+	// Scenario 9 pushes to push/*; fakehub's names are bench/….
+	return startHubmirrorAs(ps, bin, "hubmirror", filepath.Join(ps.dir, "hubmirror-data"), upstreamURL,
+		append([]string{"--hosted", "push/*"}, extra...)...)
+}
+
+// startHubmirrorAs runs one `hubmirror serve` named name (its log, its
+// results) with its cache in dataDir, on a free loopback port.
+func startHubmirrorAs(ps *procs, bin, name, dataDir, upstreamURL string, extra ...string) (*system, error) {
 	port, err := proctest.FreePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	// Scenario 9 pushes to push/*; fakehub's names are bench/….
-	args := append([]string{"serve", "--listen", addr, "--data-dir", filepath.Join(ps.dir, "hubmirror-data"), "--upstream", upstreamURL,
-		"--hosted", "push/*"}, extra...)
-	p, err := ps.start("hubmirror", offlineEnv(), bin, args...)
+	args := append([]string{"serve", "--listen", addr, "--data-dir", dataDir, "--upstream", upstreamURL}, extra...)
+	p, err := ps.start(name, offlineEnv(), bin, args...)
 	if err != nil {
 		return nil, err
 	}
-	s := &system{name: "hubmirror", url: "http://" + addr, proc: p}
+	s := &system{name: name, url: "http://" + addr, proc: p}
 	return s, waitReady(p, readyTimeout, func() error { return probe(s.url + "/v2/") })
 }
 

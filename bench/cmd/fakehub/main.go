@@ -28,6 +28,9 @@ type config struct {
 	tags      int
 	farImages int
 	out       string
+	// cluster: images sharing a base layer, and the size of every layer
+	clusterImages int
+	clusterLayer  int64
 }
 
 func main() {
@@ -51,6 +54,8 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.exportDir, "export", "", "also write each --blob-size blob to this directory, named by digest hex")
 	fs.IntVar(&cfg.tags, "tags", 100, "tags of small images to seed in bench/tagged")
 	fs.IntVar(&cfg.farImages, "far-images", 0, fmt.Sprintf("images of %d small layers to seed as bench/far<N>:latest", farLayers))
+	fs.IntVar(&cfg.clusterImages, "cluster-images", 0, fmt.Sprintf("images sharing one base layer (then %d own layers each) to seed as bench/cluster<N>:latest", clusterOwnLayers))
+	clusterLayer := fs.String("cluster-layer", "8MiB", "size of each --cluster-images layer")
 	fs.StringVar(&cfg.out, "out", "", "write the JSON description here instead of stdout")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
@@ -64,6 +69,9 @@ func parseFlags(args []string) (config, error) {
 	}
 	if cfg.blobSizes, err = hubinfo.ParseSizes(*sizes); err != nil {
 		return config{}, fmt.Errorf("--blob-size: %w", err)
+	}
+	if cfg.clusterLayer, err = hubinfo.ParseSize(*clusterLayer); err != nil {
+		return config{}, fmt.Errorf("--cluster-layer: %w", err)
 	}
 	return cfg, nil
 }

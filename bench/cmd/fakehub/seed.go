@@ -29,7 +29,10 @@ func seed(hub *upstreamtest.Hub, cfg config) (hubinfo.Info, error) {
 	if info.Tagged, err = seedTags(hub, cfg.tags); err != nil {
 		return info, err
 	}
-	info.FarImages, err = seedFarImages(hub, cfg.farImages)
+	if info.FarImages, err = seedFarImages(hub, cfg.farImages); err != nil {
+		return info, err
+	}
+	info.ClusterImages, err = seedClusterImages(hub, cfg.clusterImages, cfg.clusterLayer)
 	return info, err
 }
 

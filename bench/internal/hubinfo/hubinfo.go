@@ -23,6 +23,9 @@ type Info struct {
 	// FarImages are images of many small layers (--far-images), one
 	// repository each, for the far-link image pull.
 	FarImages []Image
+	// ClusterImages share one base layer (--cluster-images), one
+	// repository each, for the cluster pull; Blobs are config and layers.
+	ClusterImages []Image
 }
 
 // Blob is one large random blob from --blob-size.

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"fmt"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/hubmirror/hubmirror/bench/internal/hubinfo"
+	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
+)
+
+// clusterOwnLayers is how many layers each cluster image adds to the base
+// it shares with the others: the base is then a quarter of every pull, as
+// a common distribution base is of a small service's image.
+const clusterOwnLayers = 3
+
+// seedClusterImages stores n images built on one base layer, each in its
+// own repository (bench/cluster<i>:latest), so a mirror keyed on the
+// repository would fetch the base n times and one keyed on the digest once.
+func seedClusterImages(hub *upstreamtest.Hub, n int, layerBytes int64) ([]hubinfo.Image, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	imgs, err := upstreamtest.ImagesSharingBase(n, clusterOwnLayers, layerBytes)
+	if err != nil {
+		return nil, err
+	}
+	var out []hubinfo.Image
+	for i, img := range imgs {
+		repo := fmt.Sprintf("bench/cluster%d", i)
+		d := hub.AddImage(repo, "latest", img)
+		blobs, err := imageBlobDigests(img)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, hubinfo.Image{Repo: repo, Tag: "latest", Digest: d.String(), Blobs: blobs})
+	}
+	return out, nil
+}
+
+// imageBlobDigests are an image's config and layers, as a client fetches them.
+func imageBlobDigests(img v1.Image) ([]string, error) {
+	cfg, err := img.ConfigName()
+	if err != nil {
+		return nil, err
+	}
+	out := []string{cfg.String()}
+	layers, err := img.Layers()
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range layers {
+		d, err := l.Digest()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d.String())
+	}
+	return out, nil
+}
