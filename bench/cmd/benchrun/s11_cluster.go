@@ -96,51 +96,68 @@ func (b *bench) clusterRun(s clusterSetup, rep int, imgs []hubinfo.Image) {
 			n.close()
 		}
 	}()
-	run, err := b.coldThenWarm(c.url, nodes, imgs)
+	run, err := b.coldThenWarm(c, nodes, imgs)
 	if err != nil {
 		b.res.problem("scenario 11: %s: %v", s.name, err)
 		return
 	}
 	run.load = load
 	b.res.cluster.add(s.name, run)
-	logf("scenario 11: run %d: %-26s cold %.2fs, warm %.0f MB/s; upstream %.3f× distinct (worst blob %.3f×), %d manifest GETs; warm upstream requests %d; load %s",
-		rep+1, s.name, run.cold.wall.Seconds(), run.warmMBps(), run.upstreamRatio(), run.worstBlob, run.manifestGets, run.warmUpstream, load)
+	logf("scenario 11: run %d: %-26s cold %.2fs, warm %.0f MB/s, %.2f CPU s/GiB (HAProxy %.2f); upstream %.3f× distinct (worst blob %.3f×), %d manifest GETs; warm upstream requests %d; load %s",
+		rep+1, s.name, run.cold.wall.Seconds(), run.warmMBps(), run.warmCPUPerGiB(), run.warmLBCPU/gib(run.warm.bytes),
+		run.upstreamRatio(), run.worstBlob, run.manifestGets, run.warmUpstream, load)
 }
 
 // coldThenWarm measures the cold pull with the hub's counters, then the
-// same nodes pulling again.
-func (b *bench) coldThenWarm(url string, nodes []*node, imgs []hubinfo.Image) (clusterRun, error) {
+// same nodes pulling again, with the CPU the servers spent on it.
+func (b *bench) coldThenWarm(c *cluster, nodes []*node, imgs []hubinfo.Image) (clusterRun, error) {
 	var run clusterRun
 	if err := b.hub.reset(); err != nil {
 		return run, err
 	}
 	var err error
-	if run.cold, err = runClusterPull(b.ctx, url, nodes, imgs); err != nil {
+	if run.cold, err = runClusterPull(b.ctx, c.url, nodes, imgs); err != nil {
 		return run, fmt.Errorf("cold: %w", err)
 	}
-	c, err := b.hub.counts()
+	counts, err := b.hub.counts()
 	if err != nil {
 		return run, err
 	}
-	run.fromCounts(c)
+	run.fromCounts(counts)
 	if err := b.hub.reset(); err != nil {
 		return run, err
 	}
-	if run.warm, err = runClusterPull(b.ctx, url, nodes, imgs); err != nil {
+	replicas, lb := c.cpu()
+	if run.warm, err = runClusterPull(b.ctx, c.url, nodes, imgs); err != nil {
 		return run, fmt.Errorf("warm: %w", err)
 	}
-	if c, err = b.hub.counts(); err != nil {
+	replicasAfter, lbAfter := c.cpu()
+	run.warmReplicaCPU, run.warmLBCPU = replicasAfter-replicas, lbAfter-lb
+	if counts, err = b.hub.counts(); err != nil {
 		return run, err
 	}
-	run.warmUpstream = c.ManifestGets + c.ManifestHeads + c.BlobGets + c.BlobHeads + c.CDNGets
+	run.warmUpstream = counts.ManifestGets + counts.ManifestHeads + counts.BlobGets + counts.BlobHeads + counts.CDNGets
 	return run, nil
 }
 
 // cluster is one running setup.
 type cluster struct {
-	url   string
-	procs []*proctest.Proc
-	dirs  []string
+	url      string
+	replicas []*proctest.Proc
+	lb       *proctest.Proc // nil when not balanced
+	dirs     []string
+}
+
+// cpu is the CPU seconds the replicas and HAProxy have used so far.
+func (c *cluster) cpu() (replicas, lb float64) {
+	for _, p := range c.replicas {
+		s, _ := cpuSeconds(p.Pid())
+		replicas += s
+	}
+	if c.lb != nil {
+		lb, _ = cpuSeconds(c.lb.Pid())
+	}
+	return replicas, lb
 }
 
 // startCluster starts the setup's replicas on fresh data dirs and, when
@@ -156,7 +173,7 @@ func (b *bench) startCluster(s clusterSetup, rep int) (*cluster, error) {
 		r, err := startHubmirrorAs(b.ps, filepath.Join(b.cfg.binDir, "hubmirror"), name, dir, b.hub.URL,
 			slices.Concat(replicaFlags, strings.Fields(b.cfg.hubmirrorFlags))...)
 		if r != nil {
-			c.procs = append(c.procs, r.proc)
+			c.replicas = append(c.replicas, r.proc)
 		}
 		if err != nil {
 			return c, err
@@ -175,7 +192,7 @@ func (b *bench) startCluster(s clusterSetup, rep int) (*cluster, error) {
 	}
 	lb, err := haproxytest.Start(start, b.cfg.haproxyCfg, addrs)
 	if lb != nil {
-		c.procs = append(c.procs, lb.Proc)
+		c.lb = lb.Proc
 	}
 	if err != nil {
 		return c, err
@@ -187,8 +204,12 @@ func (b *bench) startCluster(s clusterSetup, rep int) (*cluster, error) {
 // stop ends every process of the setup at once and removes its caches, so
 // the next setup starts cold and the disk does not fill over the run.
 func (c *cluster) stop() {
+	procs := c.replicas
+	if c.lb != nil {
+		procs = append(procs, c.lb)
+	}
 	var wg sync.WaitGroup
-	for _, p := range c.procs {
+	for _, p := range procs {
 		wg.Add(1)
 		go func() { defer wg.Done(); stop(p) }()
 	}

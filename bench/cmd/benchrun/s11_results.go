@@ -20,7 +20,11 @@ type clusterRun struct {
 	worstBlob     float64
 	manifestGets  int64 // manifest GETs that reached the hub, cold
 	warmUpstream  int64 // requests of any kind that reached the hub, warm
-	load          string
+	// CPU seconds (user + system) the warm pull cost the replicas and
+	// HAProxy: what the balancer costs, less at the mercy of the machine's
+	// other load than wall time is.
+	warmReplicaCPU, warmLBCPU float64
+	load                      string
 }
 
 func (r *clusterRun) fromCounts(c hubinfo.Counts) {
@@ -49,6 +53,14 @@ func (r clusterRun) warmMBps() float64 {
 	}
 	return float64(r.warm.bytes) / 1e6 / r.warm.wall.Seconds()
 }
+
+// warmCPUPerGiB is the servers' CPU, HAProxy's included, per GiB the nodes
+// received warm.
+func (r clusterRun) warmCPUPerGiB() float64 {
+	return (r.warmReplicaCPU + r.warmLBCPU) / gib(r.warm.bytes)
+}
+
+func gib(n int64) float64 { return max(float64(n), 1) / (1 << 30) }
 
 // exactlyOnce is the acceptance point: upstream sent each distinct blob's
 // bytes once, no more, no less.
@@ -84,6 +96,7 @@ func (c *clusterResults) each(setup string, f func(clusterRun) float64) []float6
 
 func coldSeconds(r clusterRun) float64 { return r.cold.wall.Seconds() }
 func warmMBps(r clusterRun) float64    { return r.warmMBps() }
+func warmCPU(r clusterRun) float64     { return r.warmCPUPerGiB() }
 
 // clusterRows are scenario 11's lines of the results table: the balanced
 // setups in the hubmirror column, the single replica as the reference.
@@ -96,7 +109,8 @@ func clusterRows(r *results) []row {
 	for _, s := range []string{clusterTriple, clusterProxied} {
 		rows = append(rows,
 			c.ratioRow(s, "cold: wall s, first request to the last node's last byte", coldSeconds),
-			c.ratioRow(s, "warm (same nodes, again): aggregate MB/s", warmMBps))
+			c.ratioRow(s, "warm (same nodes, again): aggregate MB/s", warmMBps),
+			c.ratioRow(s, "warm: server CPU s per GiB received (replicas + HAProxy)", warmCPU))
 	}
 	return append(rows, c.upstreamRow())
 }
@@ -147,7 +161,7 @@ func clusterNote(c clusterResults, repeat int) string {
 	if len(run) > 0 {
 		distinct, warm = run[0].cold.distinctBytes(), run[0].warm.bytes
 	}
-	return fmt.Sprintf("11: %d nodes (goroutines with connections of their own) split across %d images (node i pulls image i mod %d) that share a base layer, each layer %s: %d distinct blobs, %s, %s received per pull round. Each node pulls as crane does: the manifest by tag, then config and layers %d at a time, every blob checked against its sha256. Setups, back to back in each of %d repetitions, each on fresh caches: one hubmirror alone (the reference); three hubmirror replicas (`--trusted-proxy 127.0.0.0/8`) behind the real HAProxy running deploy/haproxy/haproxy.cfg itself; and the one replica named on all three of its server lines, which isolates HAProxy's cost from the split. Cold = all nodes at once on empty caches; warm = the same nodes again at once, within the tag TTL, aggregate MB/s = bytes all nodes received ÷ the round's wall. Ratios are medians of per-repetition ratios to the single replica. All of it shares this machine's 2 cores: three replicas cannot be faster than one here; the ratio is what the balancer costs, not what three machines gain. Load average (1 min) at each run's start: %s.",
+	return fmt.Sprintf("11: %d nodes (goroutines with connections of their own) split across %d images (node i pulls image i mod %d) that share a base layer, each layer %s: %d distinct blobs, %s, %s received per pull round. Each node pulls as crane does: the manifest by tag, then config and layers %d at a time, every blob checked against its sha256. Setups, back to back in each of %d repetitions, each on fresh caches: one hubmirror alone (the reference); three hubmirror replicas (`--trusted-proxy 127.0.0.0/8`) behind the real HAProxy running deploy/haproxy/haproxy.cfg itself; and the one replica named on all three of its server lines, which isolates HAProxy's cost from the split. Cold = all nodes at once on empty caches; warm = the same nodes again at once, within the tag TTL, aggregate MB/s = bytes all nodes received ÷ the round's wall. Server CPU = utime+stime (/proc) of the replicas and HAProxy over the warm round, per GiB the nodes received; the nodes' own CPU (sha256 of every byte) is not counted, and it is the figure least moved by other load on the machine. Ratios are medians of per-repetition ratios to the single replica. All of it shares this machine's 2 cores: three replicas cannot be faster than one here; the ratio is what the balancer costs, not what three machines gain. Load average (1 min) at each run's start: %s.",
 		c.clients, c.images, c.images, c.layer, len(runDistinct(run)), humanize.IBytes(uint64(distinct)), humanize.IBytes(uint64(warm)), clusterJobs, repeat, strings.Join(loads, "; "))
 }
 

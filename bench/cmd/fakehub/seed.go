@@ -52,19 +52,9 @@ func seedFarImages(hub *upstreamtest.Hub, n int) ([]hubinfo.Image, error) {
 		if err != nil {
 			return nil, err
 		}
-		repo := fmt.Sprintf("bench/far%d", i)
-		d := hub.AddImage(repo, "latest", img)
-		info := hubinfo.Image{Repo: repo, Tag: "latest", Digest: d.String()}
-		layers, err := img.Layers()
+		info, err := addLatest(hub, fmt.Sprintf("bench/far%d", i), img, layerDigests)
 		if err != nil {
 			return nil, err
-		}
-		for _, l := range layers {
-			ld, err := l.Digest()
-			if err != nil {
-				return nil, err
-			}
-			info.Blobs = append(info.Blobs, ld.String())
 		}
 		out = append(out, info)
 	}

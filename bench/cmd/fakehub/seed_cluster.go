@@ -27,15 +27,21 @@ func seedClusterImages(hub *upstreamtest.Hub, n int, layerBytes int64) ([]hubinf
 	}
 	var out []hubinfo.Image
 	for i, img := range imgs {
-		repo := fmt.Sprintf("bench/cluster%d", i)
-		d := hub.AddImage(repo, "latest", img)
-		blobs, err := imageBlobDigests(img)
+		info, err := addLatest(hub, fmt.Sprintf("bench/cluster%d", i), img, imageBlobDigests)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, hubinfo.Image{Repo: repo, Tag: "latest", Digest: d.String(), Blobs: blobs})
+		out = append(out, info)
 	}
 	return out, nil
+}
+
+// addLatest stores img as repo:latest and describes it, with the blobs
+// that blobs lists.
+func addLatest(hub *upstreamtest.Hub, repo string, img v1.Image, blobs func(v1.Image) ([]string, error)) (hubinfo.Image, error) {
+	d := hub.AddImage(repo, "latest", img)
+	digests, err := blobs(img)
+	return hubinfo.Image{Repo: repo, Tag: "latest", Digest: d.String(), Blobs: digests}, err
 }
 
 // imageBlobDigests are an image's config and layers, as a client fetches them.
@@ -44,11 +50,16 @@ func imageBlobDigests(img v1.Image) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := []string{cfg.String()}
+	layers, err := layerDigests(img)
+	return append([]string{cfg.String()}, layers...), err
+}
+
+func layerDigests(img v1.Image) ([]string, error) {
 	layers, err := img.Layers()
 	if err != nil {
 		return nil, err
 	}
+	var out []string
 	for _, l := range layers {
 		d, err := l.Digest()
 		if err != nil {
