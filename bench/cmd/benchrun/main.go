@@ -75,7 +75,7 @@ func parseFlags() config {
 	flag.IntVar(&c.clusterClients, "cluster-clients", 32, "scenario 11: concurrent clients, split across the images")
 	flag.IntVar(&c.clusterImages, "cluster-images", 6, "scenario 11: images sharing one base layer")
 	flag.StringVar(&c.clusterLayer, "cluster-layer", "8MiB", "scenario 11: size of every layer of its images")
-	flag.StringVar(&c.haproxyCfg, "haproxy-cfg", "deploy/haproxy/haproxy.cfg", "scenario 11: the deployed HAProxy config, used as it is")
+	flag.StringVar(&c.haproxyCfg, "haproxy-cfg", deployedCfg, "scenario 11: the deployed HAProxy config, used as it is (another file only to try a setting; RESULTS.md then says so)")
 	flag.DurationVar(&c.farRTT, "far-rtt", 100*time.Millisecond, "scenario 8: round trip before every upstream answer")
 	flag.Parse()
 	size, err := humanize.ParseBytes(*pushSize)

@@ -69,7 +69,7 @@ func (b *bench) clusterPull() {
 		b.res.problem("scenario 11: --haproxy-cfg: %v", err)
 		return
 	}
-	b.res.cluster.describe(b.cfg.clusterClients, len(imgs), b.cfg.clusterLayer)
+	b.res.cluster.describe(b.cfg.clusterClients, len(imgs), b.cfg.clusterLayer, b.cfg.haproxyCfg)
 	for rep := range b.cfg.repeat {
 		for _, s := range clusterSetups {
 			if b.ctx.Err() != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -73,10 +74,23 @@ type clusterResults struct {
 	runs            map[string][]clusterRun
 	clients, images int
 	layer           string
+	haproxyCfg      string // as given to --haproxy-cfg
 }
 
-func (c *clusterResults) describe(clients, images int, layer string) {
-	c.clients, c.images, c.layer = clients, images, layer
+func (c *clusterResults) describe(clients, images int, layer, haproxyCfg string) {
+	c.clients, c.images, c.layer, c.haproxyCfg = clients, images, layer, haproxyCfg
+}
+
+// deployedCfg is how the published run names the config: the file itself.
+const deployedCfg = "deploy/haproxy/haproxy.cfg"
+
+// cfgNote says which HAProxy config ran, loudly when it was not the
+// deployed one (--haproxy-cfg, for trying a setting).
+func (c *clusterResults) cfgNote() string {
+	if filepath.ToSlash(c.haproxyCfg) == deployedCfg || strings.HasSuffix(filepath.ToSlash(c.haproxyCfg), "/"+deployedCfg) {
+		return "deploy/haproxy/haproxy.cfg itself"
+	}
+	return fmt.Sprintf("**%s, not the deployed deploy/haproxy/haproxy.cfg**", c.haproxyCfg)
 }
 
 func (c *clusterResults) add(setup string, r clusterRun) {
@@ -110,7 +124,7 @@ func clusterRows(r *results) []row {
 		rows = append(rows,
 			c.ratioRow(s, "cold: wall s, first request to the last node's last byte", coldSeconds),
 			c.ratioRow(s, "warm (same nodes, again): aggregate MB/s", warmMBps),
-			c.ratioRow(s, "warm: server CPU s per GiB received (replicas + HAProxy)", warmCPU))
+			c.cpuRow(s))
 	}
 	return append(rows, c.upstreamRow())
 }
@@ -122,6 +136,15 @@ func (c *clusterResults) ratioRow(setup, what string, f func(clusterRun) float64
 	return row{id: "11", figure: fmt.Sprintf("cluster pull, %s: %s (median of %d; min–max)", setup, what, len(runs)),
 		hub: spread(m, runs, ok), reg: none, ref: clusterSingle + " " + spread(rm, ref, rok),
 		hubRatio: ratioOf(runRatio(runs, ref), ok && rok), regRatio: none, target: none, verdict: none}
+}
+
+// cpuRow is the warm pull's server CPU, with HAProxy's part of it.
+func (c *clusterResults) cpuRow(setup string) row {
+	x := c.ratioRow(setup, "warm: server CPU s per GiB received (replicas + HAProxy)", warmCPU)
+	lb := c.each(setup, func(r clusterRun) float64 { return r.warmLBCPU / gib(r.warm.bytes) })
+	m, ok := medianOf(lb)
+	x.hub += "; HAProxy's part " + spread(m, lb, ok)
+	return x
 }
 
 // upstreamRow says whether every setup fetched each distinct blob once.
@@ -161,8 +184,8 @@ func clusterNote(c clusterResults, repeat int) string {
 	if len(run) > 0 {
 		distinct, warm = run[0].cold.distinctBytes(), run[0].warm.bytes
 	}
-	return fmt.Sprintf("11: %d nodes (goroutines with connections of their own) split across %d images (node i pulls image i mod %d) that share a base layer, each layer %s: %d distinct blobs, %s, %s received per pull round. Each node pulls as crane does: the manifest by tag, then config and layers %d at a time, every blob checked against its sha256. Setups, back to back in each of %d repetitions, each on fresh caches: one hubmirror alone (the reference); three hubmirror replicas (`--trusted-proxy 127.0.0.0/8`) behind the real HAProxy running deploy/haproxy/haproxy.cfg itself; and the one replica named on all three of its server lines, which isolates HAProxy's cost from the split. Cold = all nodes at once on empty caches; warm = the same nodes again at once, within the tag TTL, aggregate MB/s = bytes all nodes received ÷ the round's wall. Server CPU = utime+stime (/proc) of the replicas and HAProxy over the warm round, per GiB the nodes received; the nodes' own CPU (sha256 of every byte) is not counted, and it is the figure least moved by other load on the machine. Ratios are medians of per-repetition ratios to the single replica. All of it shares this machine's 2 cores: three replicas cannot be faster than one here; the ratio is what the balancer costs, not what three machines gain. Load average (1 min) at each run's start: %s.",
-		c.clients, c.images, c.images, c.layer, len(runDistinct(run)), humanize.IBytes(uint64(distinct)), humanize.IBytes(uint64(warm)), clusterJobs, repeat, strings.Join(loads, "; "))
+	return fmt.Sprintf("11: %d nodes (goroutines with connections of their own) split across %d images (node i pulls image i mod %d) that share a base layer, each layer %s: %d distinct blobs, %s, %s received per pull round. Each node pulls as crane does: the manifest by tag, then config and layers %d at a time, every blob checked against its sha256. Setups, back to back in each of %d repetitions, each on fresh caches: one hubmirror alone (the reference); three hubmirror replicas (`--trusted-proxy 127.0.0.0/8`) behind the real HAProxy running %s; and the one replica named on all three of its server lines, which isolates HAProxy's cost from the split. Cold = all nodes at once on empty caches; warm = the same nodes again at once, within the tag TTL, aggregate MB/s = bytes all nodes received ÷ the round's wall. Server CPU = utime+stime (/proc) of the replicas and HAProxy over the warm round, per GiB the nodes received; the nodes' own CPU (sha256 of every byte) is not counted, and it is the figure least moved by other load on the machine. Ratios are medians of per-repetition ratios to the single replica. All of it shares this machine's 2 cores: three replicas cannot be faster than one here; the ratio is what the balancer costs, not what three machines gain. Load average (1 min) at each run's start: %s.",
+		c.clients, c.images, c.images, c.layer, len(runDistinct(run)), humanize.IBytes(uint64(distinct)), humanize.IBytes(uint64(warm)), clusterJobs, repeat, c.cfgNote(), strings.Join(loads, "; "))
 }
 
 func runDistinct(runs []clusterRun) map[string]int64 {
