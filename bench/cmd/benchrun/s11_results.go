@@ -160,9 +160,12 @@ func (c *clusterResults) upstreamRow() row {
 			figs[s.name] = none
 			continue
 		}
-		figs[s.name] = fmt.Sprintf("%.2f× (%.2f–%.2f; worst blob %.2f×)", median(ratios), slices.Min(ratios), slices.Max(ratios), slices.Max(worst))
+		gets := c.each(s.name, func(r clusterRun) float64 { return float64(r.manifestGets) })
+		warm := c.each(s.name, func(r clusterRun) float64 { return float64(r.warmUpstream) })
+		figs[s.name] = fmt.Sprintf("%.2f× (%.2f–%.2f; worst blob %.2f×), manifest GETs ≤ %.0f, warm requests upstream ≤ %.0f",
+			median(ratios), slices.Min(ratios), slices.Max(ratios), slices.Max(worst), slices.Max(gets), slices.Max(warm))
 	}
-	return row{id: "11", figure: "cluster pull, cold: upstream bytes (fakehub's blob stats) ÷ the distinct blobs' bytes",
+	return row{id: "11", figure: fmt.Sprintf("cluster pull, cold: upstream bytes (fakehub's blob stats) ÷ the distinct blobs' bytes (%d tags)", c.images),
 		hub: clusterTriple + " " + figs[clusterTriple] + "; " + clusterProxied + " " + figs[clusterProxied],
 		reg: none, ref: clusterSingle + " " + figs[clusterSingle], hubRatio: none, regRatio: none,
 		target: "1.00× in every setup", verdict: verdict(measured, pass)}
