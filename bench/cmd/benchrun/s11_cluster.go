@@ -103,9 +103,9 @@ func (b *bench) clusterRun(s clusterSetup, rep int, imgs []hubinfo.Image) {
 	}
 	run.load = load
 	b.res.cluster.add(s.name, run)
-	logf("scenario 11: run %d: %-26s cold %.2fs, warm %.0f MB/s, %.2f CPU s/GiB (HAProxy %.2f); upstream %.3f× distinct (worst blob %.3f×), %d manifest GETs; warm upstream requests %d; load %s",
+	logf("scenario 11: run %d: %-26s cold %.2fs, warm %.0f MB/s, %.2f CPU s/GiB (HAProxy %.2f); upstream %.3f× distinct (worst blob %.3f×), %d manifest GETs; warm upstream requests %d; requests per server line %v; load %s",
 		rep+1, s.name, run.cold.wall.Seconds(), run.warmMBps(), run.warmCPUPerGiB(), run.warmLBCPU/gib(run.warm.bytes),
-		run.upstreamRatio(), run.worstBlob, run.manifestGets, run.warmUpstream, load)
+		run.upstreamRatio(), run.worstBlob, run.manifestGets, run.warmUpstream, c.shares(), load)
 }
 
 // coldThenWarm measures the cold pull with the hub's counters, then the
@@ -145,7 +145,25 @@ type cluster struct {
 	url      string
 	replicas []*proctest.Proc
 	lb       *proctest.Proc // nil when not balanced
+	balancer *haproxytest.Balancer
 	dirs     []string
+}
+
+// shares are the requests HAProxy sent each of its servers so far, in
+// haproxy.cfg's order; nil when not balanced.
+func (c *cluster) shares() []int64 {
+	if c.balancer == nil {
+		return nil
+	}
+	all, err := c.balancer.Servers()
+	if err != nil {
+		return nil
+	}
+	var out []int64
+	for _, name := range haproxytest.ServerNames() {
+		out = append(out, all[name].Sessions)
+	}
+	return out
 }
 
 // cpu is the CPU seconds the replicas and HAProxy have used so far.
@@ -192,7 +210,7 @@ func (b *bench) startCluster(s clusterSetup, rep int) (*cluster, error) {
 	}
 	lb, err := haproxytest.Start(start, b.cfg.haproxyCfg, addrs)
 	if lb != nil {
-		c.lb = lb.Proc
+		c.lb, c.balancer = lb.Proc, lb
 	}
 	if err != nil {
 		return c, err
