@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
-
 	"github.com/hubmirror/hubmirror/internal/haproxytest"
 )
 
@@ -77,14 +75,7 @@ func clusterObjects(t *testing.T) map[string][]byte {
 		if filepath.Base(f) == "kustomization.yaml" {
 			continue
 		}
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var o object
-		if err := yaml.Unmarshal(b, &o); err != nil || o.Kind == "" {
-			t.Fatalf("%s: not a Kubernetes object (%v)", f, err)
-		}
+		o, b := readObject(t, f)
 		out[o.Kind+"/"+o.Metadata.Name] = b
 	}
 	return out

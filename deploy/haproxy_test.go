@@ -148,7 +148,13 @@ func TestHAProxyRoutesEachKeyToOneReplica(t *testing.T) {
 			}
 		}
 	}
+}
 
+// Keys spread over every replica: blobs of one repository each by their
+// digest, and each repository, hosted or not, by its name.
+func TestHAProxySpreadsKeysOverReplicas(t *testing.T) {
+	b, _ := startBalancer(t)
+	d := digest(7)
 	spread := map[string]func(i int) string{
 		"blobs of one repository, keyed on their digest": func(i int) string { return "/v2/library/alpine/blobs/" + digest(i) },
 		"tags of many repositories, keyed on the repository": func(i int) string {

@@ -97,17 +97,25 @@ func manifests(t *testing.T) map[string][]byte {
 	files, _ := filepath.Glob("k8s/*.yaml")
 	byKind := map[string][]byte{}
 	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var o object
-		if err := yaml.Unmarshal(b, &o); err != nil || o.Kind == "" {
-			t.Fatalf("%s: not a Kubernetes object (%v)", f, err)
-		}
+		o, b := readObject(t, f)
 		byKind[o.Kind] = b
 	}
 	return byKind
+}
+
+// readObject reads one manifest, failing the test if it is not a
+// Kubernetes object.
+func readObject(t *testing.T, path string) (object, []byte) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var o object
+	if err := yaml.Unmarshal(b, &o); err != nil || o.Kind == "" {
+		t.Fatalf("%s: not a Kubernetes object (%v)", path, err)
+	}
+	return o, b
 }
 
 func decode(t *testing.T, b []byte, into any) {

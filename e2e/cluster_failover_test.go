@@ -11,7 +11,6 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/hubmirror/hubmirror/internal/haproxytest"
-	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
 )
 
 // failoverDeadline bounds how long pulls may fail after a replica dies:
@@ -25,12 +24,7 @@ const failoverDeadline = 15 * time.Second
 // served from its cache with nothing asked of upstream.
 func TestClusterSurvivesAKilledReplica(t *testing.T) {
 	t.Parallel()
-	hub := upstreamtest.New(t, upstreamtest.Options{})
-	imgs := addSharedBaseImages(t, hub, clusterImages)
-	c := startCluster(t, "--upstream", hub.URL)
-	if err := pullEvery(c.host, imgs, clusterClients); err != nil {
-		t.Fatalf("first pulls: %v", err)
-	}
+	hub, imgs, c := pulledCluster(t)
 	blobs := distinctBlobs(imgs)
 	held := c.settledHolders(t, blobs)
 	victim := busiestReplica(held, len(c.replicas))
@@ -118,13 +112,8 @@ func pullUntilAllSucceed(t *testing.T, host string, imgs []clusterImage) int {
 // error, before, during or after.
 func TestClusterDrainsAReplicaWithoutErrors(t *testing.T) {
 	t.Parallel()
-	hub := upstreamtest.New(t, upstreamtest.Options{})
-	imgs := addSharedBaseImages(t, hub, clusterImages)
 	// The default delay, which the harness sets to 0.
-	c := startCluster(t, "--upstream", hub.URL, "--shutdown-delay", "3s")
-	if err := pullEvery(c.host, imgs, 1); err != nil {
-		t.Fatalf("first pulls: %v", err)
-	}
+	_, imgs, c := pulledCluster(t, "--shutdown-delay", "3s")
 	victim := busiestReplica(c.settledHolders(t, distinctBlobs(imgs)), len(c.replicas))
 
 	l := startLoad(c.host, imgs, 8)

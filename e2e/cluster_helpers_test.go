@@ -125,6 +125,20 @@ func (c *cluster) holders(blobs []v1.Hash) map[v1.Hash][]int {
 	return out
 }
 
+// pulledCluster is a fake hub of clusterImages images sharing a base, a
+// cluster in front of it with args, and the first pull of every image by
+// clusterClients clients at once through HAProxy.
+func pulledCluster(t *testing.T, args ...string) (*upstreamtest.Hub, []clusterImage, *cluster) {
+	t.Helper()
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	imgs := addSharedBaseImages(t, hub, clusterImages)
+	c := startCluster(t, append([]string{"--upstream", hub.URL}, args...)...)
+	if err := pullEvery(c.host, imgs, clusterClients); err != nil {
+		t.Fatalf("first pulls through HAProxy: %v", err)
+	}
+	return hub, imgs, c
+}
+
 // clusterImage is one image on the fake hub, as a client must get it.
 type clusterImage struct {
 	repo string

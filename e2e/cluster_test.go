@@ -4,8 +4,6 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-
-	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
 )
 
 const (
@@ -23,13 +21,7 @@ const (
 // blobs spread over every replica.
 func TestClusterFetchesEachBlobOnceAcrossReplicas(t *testing.T) {
 	t.Parallel()
-	hub := upstreamtest.New(t, upstreamtest.Options{})
-	imgs := addSharedBaseImages(t, hub, clusterImages)
-	c := startCluster(t, "--upstream", hub.URL)
-
-	if err := pullEvery(c.host, imgs, clusterClients); err != nil {
-		t.Fatalf("pulls through HAProxy: %v", err)
-	}
+	hub, imgs, c := pulledCluster(t)
 	blobs := distinctBlobs(imgs)
 	for _, b := range blobs {
 		if n := hub.BlobGetsFor(b); n != 1 {

@@ -22,6 +22,7 @@ func (brokenDisk) Ready() error { return errors.New("data dir not writable") }
 
 type readiness struct {
 	Ready     bool   `json:"ready"`
+	Draining  bool   `json:"draining"`
 	Cache     string `json:"cache"`
 	Upstreams map[string]struct {
 		Reachable bool   `json:"reachable"`

@@ -152,29 +152,14 @@ func TestDrainMakesReadyzUnreadyButKeepsServing(t *testing.T) {
 	ready := httptest.NewServer(http.HandlerFunc(r.mirror.Readyz))
 	t.Cleanup(ready.Close)
 
-	if code, rd := readyzDraining(t, ready.URL); code != http.StatusOK || rd.Draining {
+	if code, rd := readyz(t, ready.URL); code != http.StatusOK || rd.Draining {
 		t.Fatalf("before Drain: /readyz %d draining=%v, want 200", code, rd.Draining)
 	}
 	r.mirror.Drain()
-	if code, rd := readyzDraining(t, ready.URL); code != http.StatusServiceUnavailable || rd.Ready || !rd.Draining || rd.Cache != "ok" {
-		t.Errorf("after Drain: /readyz %d %+v, want 503, not ready, draining, cache ok", code, rd)
+	if code, rd := readyz(t, ready.URL); code != http.StatusServiceUnavailable || rd.Ready || !rd.Draining || rd.Cache != "ok" {
+		t.Errorf("after Drain: /readyz %d, ready %v, draining %v, cache %q; want 503, not ready, draining, cache ok", code, rd.Ready, rd.Draining, rd.Cache)
 	}
 	if resp, body := get(t, "GET", r.url+"/v2/library/app/blobs/"+d.String()); resp.StatusCode != http.StatusOK || string(body) != "layer bytes" {
 		t.Errorf("a blob while draining: %d %q, want 200 with the layer", resp.StatusCode, body)
 	}
-}
-
-type drainState struct {
-	Ready, Draining bool
-	Cache           string
-}
-
-func readyzDraining(t *testing.T, base string) (int, drainState) {
-	t.Helper()
-	resp, body := get(t, "GET", base+"/readyz")
-	var rd drainState
-	if err := json.Unmarshal(body, &rd); err != nil {
-		t.Fatalf("/readyz body %q: %v", body, err)
-	}
-	return resp.StatusCode, rd
 }
