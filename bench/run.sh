@@ -12,7 +12,7 @@
 # --bandwidth, --runs, --wrk-duration, ...).
 #
 # On a fresh Debian machine it installs what is missing: nginx-light, wrk,
-# curl, haproxy, docker.io (dockerd, containerd, runc) with apt-get, and the reference
+# curl, docker.io (dockerd, containerd, runc) with apt-get, and the reference
 # registry with `go install` at a pinned release. Every process it starts
 # is killed on exit, whatever the exit.
 set -euo pipefail
@@ -77,7 +77,7 @@ install_debs() {
 	command -v nginx >/dev/null || missing+=(nginx-light)
 	command -v wrk >/dev/null || missing+=(wrk)
 	command -v curl >/dev/null || missing+=(curl)
-	command -v haproxy >/dev/null || missing+=(haproxy) # scenario 10
+	command -v haproxy >/dev/null || missing+=(haproxy) # scenario 11's balancer
 	if [[ " $* " != *" --docker=false "* ]]; then
 		command -v dockerd >/dev/null || missing+=(docker.io)
 		command -v containerd >/dev/null || missing+=(containerd)
@@ -126,7 +126,8 @@ build
 micro
 log "running the scenarios (work dir $work)"
 "$bin/benchrun" --bin-dir "$bin" --work "$work" --out "$root/bench/RESULTS.md" \
-	--pid-file "$pids" --micro "$work/micro.txt" --timeout "${RUN_LIMIT}s" "$@" &
+	--pid-file "$pids" --micro "$work/micro.txt" --timeout "${RUN_LIMIT}s" \
+	--haproxy-cfg "$root/deploy/haproxy/haproxy.cfg" "$@" &
 driver=$!
 wait "$driver"
 driver=""

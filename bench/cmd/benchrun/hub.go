@@ -25,8 +25,8 @@ type hub struct {
 }
 
 // startHub runs fakehub and waits for its description. Blobs are seeded in
-// the order of sizes; their files land in exportDir for nginx.
-// extra are more fakehub flags.
+// the order of sizes; their files land in exportDir for nginx. extra are
+// more fakehub flags.
 func startHub(ps *procs, bin, bandwidth string, sizes []string, tags, farImages int, exportDir string, extra ...string) (*hub, error) {
 	out := filepath.Join(ps.dir, "fakehub.json")
 	args := append([]string{"--bandwidth", bandwidth, "--blob-size", strings.Join(sizes, ","),

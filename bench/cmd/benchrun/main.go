@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
-
 	"github.com/hubmirror/hubmirror/bench/internal/hubinfo"
 )
 
@@ -42,8 +41,8 @@ type config struct {
 	farConn, farLinkBW int64
 	farRTT             time.Duration
 	hubmirrorFlags     string
-	// scenario 10's cluster pull
-	clusterImages, clusterClients int
+	// scenario 11's cluster pull
+	clusterClients, clusterImages int
 	clusterLayer, haproxyCfg      string
 }
 
@@ -73,10 +72,10 @@ func parseFlags() config {
 	farConn := flag.String("far-conn-bandwidth", "20MB", "scenario 8: cap on each CDN connection (per second)")
 	farLink := flag.String("far-link-bandwidth", "200MB", "scenario 8: cap shared by all CDN connections (per second)")
 	flag.StringVar(&c.hubmirrorFlags, "hubmirror-flags", "", "extra hubmirror serve flags, space-separated, to try a setting (RESULTS.md then says so)")
-	flag.IntVar(&c.clusterImages, "cluster-images", 6, "scenario 10: images sharing a base layer")
-	flag.IntVar(&c.clusterClients, "cluster-clients", 32, "scenario 10: clients pulling at once, client i pulling image i mod --cluster-images")
-	flag.StringVar(&c.clusterLayer, "cluster-layer", "16MiB", "scenario 10: size of each layer (a shared base and two of each image's own)")
-	flag.StringVar(&c.haproxyCfg, "haproxy-cfg", "deploy/haproxy/haproxy.cfg", "scenario 10: the HAProxy config the replicas run behind")
+	flag.IntVar(&c.clusterClients, "cluster-clients", 32, "scenario 11: concurrent clients, split across the images")
+	flag.IntVar(&c.clusterImages, "cluster-images", 6, "scenario 11: images sharing one base layer")
+	flag.StringVar(&c.clusterLayer, "cluster-layer", "8MiB", "scenario 11: size of every layer of its images")
+	flag.StringVar(&c.haproxyCfg, "haproxy-cfg", deployedCfg, "scenario 11: the deployed HAProxy config, used as it is (another file only to try a setting; RESULTS.md then says so)")
 	flag.DurationVar(&c.farRTT, "far-rtt", 100*time.Millisecond, "scenario 8: round trip before every upstream answer")
 	flag.Parse()
 	size, err := humanize.ParseBytes(*pushSize)
@@ -198,8 +197,6 @@ func (b *bench) recordSetup() {
 		warmPulls: b.cfg.warmPulls, tagPulls: b.cfg.tags,
 		farBlob: b.hub.Blobs[1+2*b.cfg.repeat].Size, farLink: b.farLink(), farLayers: farLayerCount(b.hub.FarImages),
 		hubmirrorFlags: b.cfg.hubmirrorFlags,
-		clusterImages:  b.cfg.clusterImages, clusterClients: b.cfg.clusterClients, clusterLayer: b.cfg.clusterLayer,
-		clusterBytes: b.hub.ClusterBytes,
 	}
 }
 
@@ -220,7 +217,7 @@ func (b *bench) scenarios() {
 		{"6", "6 docker pull", b.dockerPulls},
 		{"9", "9 push", b.pushes},
 		{"8", "8 far link", b.farScenarios},
-		{"10", "10 cluster pull", b.clusterPulls},
+		{"11", "11 cluster pull", b.clusterPull},
 	}
 	for _, s := range steps {
 		switch {

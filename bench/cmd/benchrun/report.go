@@ -93,7 +93,7 @@ func writeNotes(b *strings.Builder, r *results) {
 		"9: `crane push` (v0.22.1) of an OCI layout whose one layer is fresh random bytes, to a hosted name on hubmirror and to the distribution registry run as a plain registry (no proxy), alternating which goes first, `sync` before each; MB/s = layer bytes / wall of the push; ratio = median of per-run ratios. Peak RSS is VmHWM reset (/proc/PID/clear_refs) just before each push. Pull: warm `curl -o /dev/null` of the pushed layer and of a mirrored blob of the same size already cached, interleaved.",
 		fmt.Sprintf("7: %d tags of distinct small images are each pulled once (manifest by tag, config, layer), the hub's counters are reset, and all are pulled again within hubmirror's default 5-minute tag TTL.", s.tagPulls),
 		farLinkNote(s.farLink, s.clients, s.repeat, s.farLayers),
-		clusterNote(s),
+		clusterNote(r.cluster, s.repeat),
 	} {
 		fmt.Fprintf(b, "- %s\n", n)
 	}

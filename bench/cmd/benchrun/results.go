@@ -30,14 +30,11 @@ type results struct {
 	wrk      map[string]wrkResult
 	docker   map[string]dockerResult
 	tags     map[string]tagResult
-	far      farResults  // scenario 8
-	push     *pushResult // scenario 9; nil when not run
-	// cluster is scenario 10 by setup (singleName, clusterName), and the
-	// load average when it ended; nil when not run.
-	cluster     map[string]*clusterResult
-	clusterLoad string
-	problems    []string // failures, in the order they happened
-	micro       []string // `go test -bench` result lines
+	far      farResults     // scenario 8
+	push     *pushResult    // scenario 9; nil when not run
+	cluster  clusterResults // scenario 11
+	problems []string       // failures, in the order they happened
+	micro    []string       // `go test -bench` result lines
 }
 
 // setupNotes describes the run, for the header of RESULTS.md.
@@ -53,10 +50,6 @@ type setupNotes struct {
 	farLink           hubinfo.Link
 	farLayers         int
 	hubmirrorFlags    string
-	clusterImages     int
-	clusterClients    int
-	clusterLayer      string
-	clusterBytes      int64 // the cluster images' distinct blobs
 }
 
 func newResults() *results {
@@ -104,12 +97,6 @@ func (r *results) addCold(name string, seconds float64) {
 
 func (r *results) addFan(name string, f fanout) {
 	r.fan[name] = append(r.fan[name], f)
-}
-
-func (r *results) setCluster(c map[string]*clusterResult, load string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.cluster, r.clusterLoad = c, load
 }
 
 // cold is scenario 2's median wall for name.

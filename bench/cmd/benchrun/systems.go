@@ -25,21 +25,20 @@ type system struct {
 // published run.
 func startHubmirror(ps *procs, bin, upstreamURL string, extra ...string) (*system, error) {
 	// Scenario 9 pushes to push/*; fakehub's names are bench/….
-	return startReplica(ps, bin, hubName, upstreamURL, append([]string{"--hosted", "push/*"}, extra...)...)
+	return startHubmirrorAs(ps, bin, "hubmirror", filepath.Join(ps.dir, "hubmirror-data"), upstreamURL,
+		append([]string{"--hosted", "push/*"}, extra...)...)
 }
 
-// startReplica runs one more hubmirror with its defaults, named (for its
-// log and data dir) so that several run side by side.
-func startReplica(ps *procs, bin, name, upstreamURL string, extra ...string) (*system, error) {
+// startHubmirrorAs runs one `hubmirror serve` named name (its log, its
+// results) with its cache in dataDir, on a free loopback port.
+func startHubmirrorAs(ps *procs, bin, name, dataDir, upstreamURL string, extra ...string) (*system, error) {
 	port, err := proctest.FreePort()
 	if err != nil {
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	args := append([]string{"serve", "--listen", addr, "--data-dir", filepath.Join(ps.dir, name+"-data"), "--upstream", upstreamURL}, extra...)
-	// The run ends with SIGTERM to every process; no balancer needs the
-	// drain then, so it would only add seconds per replica.
-	p, err := ps.start(name, offlineEnv("HUBMIRROR_SHUTDOWN_DELAY=0"), bin, args...)
+	args := append([]string{"serve", "--listen", addr, "--data-dir", dataDir, "--upstream", upstreamURL}, extra...)
+	p, err := ps.start(name, offlineEnv(), bin, args...)
 	if err != nil {
 		return nil, err
 	}

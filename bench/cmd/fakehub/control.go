@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -30,7 +31,7 @@ func serveControl(ctx context.Context, hub *upstreamtest.Hub, info hubinfo.Info)
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_counts", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(counts(hub, info.Blobs))
+		json.NewEncoder(w).Encode(counts(hub, info.Blobs, imageBlobs(info.ClusterImages)))
 	})
 	mux.HandleFunc("POST /_reset", func(w http.ResponseWriter, r *http.Request) {
 		hub.Reset()
@@ -53,7 +54,9 @@ func serveControl(ctx context.Context, hub *upstreamtest.Hub, info hubinfo.Info)
 	return "http://" + ln.Addr().String(), nil
 }
 
-func counts(hub *upstreamtest.Hub, blobs []hubinfo.Blob) hubinfo.Counts {
+// counts reads the hub's counters, with the CDN's view of every seeded
+// large blob and of the digests in more.
+func counts(hub *upstreamtest.Hub, blobs []hubinfo.Blob, more []string) hubinfo.Counts {
 	c := hub.Counts()
 	out := hubinfo.Counts{
 		ManifestGets: c.ManifestGets, ManifestHeads: c.ManifestHeads,
@@ -62,12 +65,29 @@ func counts(hub *upstreamtest.Hub, blobs []hubinfo.Blob) hubinfo.Counts {
 		RegistryConns: c.RegistryConns, TokenConns: c.TokenConns, CDNConns: c.CDNConns, RoundTrips: c.RoundTrips,
 		PerBlob: map[string]int64{}, BlobStats: map[string]hubinfo.BlobStats{},
 	}
+	digests := slices.Clone(more)
 	for _, b := range blobs {
-		if d, err := v1.NewHash(b.Digest); err == nil {
-			out.PerBlob[b.Digest] = hub.BlobGetsFor(d)
+		digests = append(digests, b.Digest)
+	}
+	for _, digest := range digests {
+		if d, err := v1.NewHash(digest); err == nil {
+			out.PerBlob[digest] = hub.BlobGetsFor(d)
 			s := hub.BlobStats(d)
-			out.BlobStats[b.Digest] = hubinfo.BlobStats{
+			out.BlobStats[digest] = hubinfo.BlobStats{
 				RangedGets: s.RangedGets, Bytes: s.Bytes, MaxActive: s.MaxActive,
+			}
+		}
+	}
+	return out
+}
+
+// imageBlobs are the digests of the images' blobs, each once.
+func imageBlobs(imgs []hubinfo.Image) []string {
+	var out []string
+	for _, img := range imgs {
+		for _, d := range img.Blobs {
+			if !slices.Contains(out, d) {
+				out = append(out, d)
 			}
 		}
 	}

@@ -27,10 +27,10 @@ type config struct {
 	exportDir string
 	tags      int
 	farImages int
-	// cluster images: how many, and the size of each of their layers
+	out       string
+	// cluster: images sharing a base layer, and the size of every layer
 	clusterImages int
 	clusterLayer  int64
-	out           string
 }
 
 func main() {
@@ -54,8 +54,8 @@ func parseFlags(args []string) (config, error) {
 	fs.StringVar(&cfg.exportDir, "export", "", "also write each --blob-size blob to this directory, named by digest hex")
 	fs.IntVar(&cfg.tags, "tags", 100, "tags of small images to seed in bench/tagged")
 	fs.IntVar(&cfg.farImages, "far-images", 0, fmt.Sprintf("images of %d small layers to seed as bench/far<N>:latest", farLayers))
-	fs.IntVar(&cfg.clusterImages, "cluster-images", 0, "images sharing a base layer to seed as bench/cluster<N>:latest, each with two layers of its own")
-	clusterLayer := fs.String("cluster-layer", "16MiB", "size of each layer of the --cluster-images")
+	fs.IntVar(&cfg.clusterImages, "cluster-images", 0, fmt.Sprintf("images sharing one base layer (then %d own layers each) to seed as bench/cluster<N>:latest", clusterOwnLayers))
+	clusterLayer := fs.String("cluster-layer", "8MiB", "size of each --cluster-images layer")
 	fs.StringVar(&cfg.out, "out", "", "write the JSON description here instead of stdout")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err

@@ -32,7 +32,7 @@ func seed(hub *upstreamtest.Hub, cfg config) (hubinfo.Info, error) {
 	if info.FarImages, err = seedFarImages(hub, cfg.farImages); err != nil {
 		return info, err
 	}
-	info.ClusterImages, info.ClusterBytes, err = seedClusterImages(hub, cfg.clusterImages, cfg.clusterLayer)
+	info.ClusterImages, err = seedClusterImages(hub, cfg.clusterImages, cfg.clusterLayer)
 	return info, err
 }
 
@@ -52,19 +52,9 @@ func seedFarImages(hub *upstreamtest.Hub, n int) ([]hubinfo.Image, error) {
 		if err != nil {
 			return nil, err
 		}
-		repo := fmt.Sprintf("bench/far%d", i)
-		d := hub.AddImage(repo, "latest", img)
-		info := hubinfo.Image{Repo: repo, Tag: "latest", Digest: d.String()}
-		layers, err := img.Layers()
+		info, err := addLatest(hub, fmt.Sprintf("bench/far%d", i), img, layerDigests)
 		if err != nil {
 			return nil, err
-		}
-		for _, l := range layers {
-			ld, err := l.Digest()
-			if err != nil {
-				return nil, err
-			}
-			info.Blobs = append(info.Blobs, ld.String())
 		}
 		out = append(out, info)
 	}

@@ -9,40 +9,63 @@ import (
 	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
 )
 
-// clusterOwnLayers is how many layers each cluster image has besides the
-// shared base.
-const clusterOwnLayers = 2
+// clusterOwnLayers is how many layers each cluster image adds to the base
+// it shares with the others: the base is then a quarter of every pull, as
+// a common distribution base is of a small service's image.
+const clusterOwnLayers = 3
 
-// seedClusterImages stores n images sharing a base layer, as
-// bench/cluster<i>:latest, and returns them with the size of their
-// distinct blobs.
-func seedClusterImages(hub *upstreamtest.Hub, n int, layerBytes int64) ([]hubinfo.Image, int64, error) {
+// seedClusterImages stores n images built on one base layer, each in its
+// own repository (bench/cluster<i>:latest), so a mirror keyed on the
+// repository would fetch the base n times and one keyed on the digest once.
+func seedClusterImages(hub *upstreamtest.Hub, n int, layerBytes int64) ([]hubinfo.Image, error) {
 	if n == 0 {
-		return nil, 0, nil
+		return nil, nil
 	}
 	imgs, err := upstreamtest.ImagesSharingBase(n, clusterOwnLayers, layerBytes)
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
-	sizes := map[string]int64{}
 	var out []hubinfo.Image
 	for i, img := range imgs {
-		repo := fmt.Sprintf("bench/cluster%d", i)
-		d := hub.AddImage(repo, "latest", img)
-		m, err := img.Manifest()
+		info, err := addLatest(hub, fmt.Sprintf("bench/cluster%d", i), img, imageBlobDigests)
 		if err != nil {
-			return nil, 0, err
-		}
-		info := hubinfo.Image{Repo: repo, Tag: "latest", Digest: d.String()}
-		for _, desc := range append([]v1.Descriptor{m.Config}, m.Layers...) {
-			info.Blobs = append(info.Blobs, desc.Digest.String())
-			sizes[desc.Digest.String()] = desc.Size
+			return nil, err
 		}
 		out = append(out, info)
 	}
-	var total int64
-	for _, s := range sizes {
-		total += s
+	return out, nil
+}
+
+// addLatest stores img as repo:latest and describes it, with the blobs
+// that blobs lists.
+func addLatest(hub *upstreamtest.Hub, repo string, img v1.Image, blobs func(v1.Image) ([]string, error)) (hubinfo.Image, error) {
+	d := hub.AddImage(repo, "latest", img)
+	digests, err := blobs(img)
+	return hubinfo.Image{Repo: repo, Tag: "latest", Digest: d.String(), Blobs: digests}, err
+}
+
+// imageBlobDigests are an image's config and layers, as a client fetches them.
+func imageBlobDigests(img v1.Image) ([]string, error) {
+	cfg, err := img.ConfigName()
+	if err != nil {
+		return nil, err
 	}
-	return out, total, nil
+	layers, err := layerDigests(img)
+	return append([]string{cfg.String()}, layers...), err
+}
+
+func layerDigests(img v1.Image) ([]string, error) {
+	layers, err := img.Layers()
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, l := range layers {
+		d, err := l.Digest()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d.String())
+	}
+	return out, nil
 }

@@ -23,12 +23,9 @@ type Info struct {
 	// FarImages are images of many small layers (--far-images), one
 	// repository each, for the far-link image pull.
 	FarImages []Image
-	// ClusterImages share a base layer (--cluster-images), one repository
-	// each; their Blobs are the config and the layers. ClusterBytes is the
-	// size of their distinct blobs: what a cold pull of all of them must
-	// cost upstream, once.
+	// ClusterImages share one base layer (--cluster-images), one
+	// repository each, for the cluster pull; Blobs are config and layers.
 	ClusterImages []Image
-	ClusterBytes  int64
 }
 
 // Blob is one large random blob from --blob-size.
