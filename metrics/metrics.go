@@ -29,6 +29,8 @@ type Metrics struct {
 	UploadBytes      prometheus.Counter
 
 	cache *cacheCollector // size, cap, entries, evictions, hosted: see WatchCache
+
+	UpstreamTokenFailures *prometheus.CounterVec // upstream, reason (TokenFailureReasons)
 }
 
 // New builds the collectors and registers them, with the Go runtime and
@@ -70,6 +72,8 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.FillFollowers, m.FillFirstByte, m.FillErrors, m.UpstreamRequests, m.UpstreamBytes,
 		m.UpstreamTokens, m.RateRemaining, m.NegativeCache, m.Uploads, m.UploadBytes, m.cache,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.UpstreamTokenFailures = newTokenFailures()
+	reg.MustRegister(m.UpstreamTokenFailures)
 	m.startAtZero()
 	return m
 }

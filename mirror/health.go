@@ -30,6 +30,9 @@ type upstreamStatus struct {
 	Reachable bool      `json:"reachable"`
 	LastOK    time.Time `json:"last_ok,omitzero"`
 	LastError string    `json:"last_error,omitempty"`
+	// TokenError says the realm refuses the mirror's credentials or fails:
+	// every uncached pull fails while it lasts, though the registry answers.
+	TokenError string `json:"token_error,omitempty"`
 }
 
 // Readyz is ready when the cache can serve and store (data dir writable,
@@ -58,7 +61,7 @@ func (m *Mirror) upstreamStatus() map[string]upstreamStatus {
 			continue
 		}
 		h := hr.Health()
-		st := upstreamStatus{Reachable: h.Reachable(), LastOK: h.LastOK}
+		st := upstreamStatus{Reachable: h.Reachable(), LastOK: h.LastOK, TokenError: h.TokenError}
 		if !st.Reachable {
 			st.LastError = h.LastError
 		}
