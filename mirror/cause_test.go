@@ -50,6 +50,8 @@ func TestErrorCauses(t *testing.T) {
 		{"token service 503", token(503, nil, 0), 503, "UNAVAILABLE", `upstream registry-1.docker.io token service https://auth.docker.io/token is failing for user "bot": 503`, "upstream", true},
 		{"token service unreachable", token(0, fmt.Errorf("%w: dial: refused", upstream.ErrUnreachable), 0), 503, "UNAVAILABLE", `upstream registry-1.docker.io token service https://auth.docker.io/token gave no token for user "bot": upstream unreachable: dial: refused`, "upstream", true},
 		{"token malformed", token(0, upstream.ErrMalformedToken, 0), 502, "UNKNOWN", `upstream registry-1.docker.io token service https://auth.docker.io/token gave no token for user "bot": token realm's answer holds no token`, "upstream", true},
+		{"CDN 403 after a redirect", fmt.Errorf("x: %w", &upstream.StatusError{StatusCode: 403, Storage: "cdn.example"}), 502, "UNKNOWN", "upstream's blob storage cdn.example answered 403 after the registry redirected there", "upstream", false},
+		{"CDN 503 after a redirect", fmt.Errorf("x: %w", &upstream.StatusError{StatusCode: 503, Storage: "cdn.example"}), 503, "UNAVAILABLE", "upstream's blob storage cdn.example failing (503) and not cached", "upstream", true},
 		{"fresh token rejected", fmt.Errorf("x: %w", &upstream.StatusError{StatusCode: 401, Challenge: "invalid_token"}), 502, "UNKNOWN", "upstream answered 401 invalid_token to the token its own realm had just issued", "upstream", false},
 		{"upstream 429", status(429), 429, "TOOMANYREQUESTS", "upstream rate limit reached and not cached", "upstream", true},
 		{"upstream 500", status(500), 503, "UNAVAILABLE", "upstream registry failing (500) and not cached", "upstream", true},

@@ -94,11 +94,17 @@ func classify(err error, notFound errorCode) *apiError {
 		e.retryAfter = se.RetryAfter
 		return e
 	case causeUnavailable:
+		if se != nil && se.Storage != "" {
+			return apiErr(errUnavailable, "upstream's blob storage %s failing (%d) and not cached", se.Storage, se.StatusCode)
+		}
 		if se != nil {
 			return apiErr(errUnavailable, "upstream registry failing (%d) and not cached", se.StatusCode)
 		}
 		return apiErr(errUnavailable, "upstream registry unreachable and not cached")
 	case causeUnexpected:
+		if se.Storage != "" {
+			return apiErr(errBadUpstream, "upstream's blob storage %s answered %d after the registry redirected there", se.Storage, se.StatusCode)
+		}
 		if se.Challenge == "invalid_token" {
 			return apiErr(errBadUpstream, "upstream answered 401 invalid_token to the token its own realm had just issued")
 		}

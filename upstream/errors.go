@@ -40,6 +40,11 @@ type StatusError struct {
 	// Challenge is a 401's WWW-Authenticate error= ("invalid_token",
 	// "insufficient_scope"), if it named one.
 	Challenge string
+	// Storage is the host the registry redirected a blob request to (its
+	// CDN), when that host gave the answer: the registry said the blob
+	// exists by redirecting, so a 403 or 404 there (a signed URL expired,
+	// storage out of step) is a fault, not "not found".
+	Storage string
 }
 
 func (e *StatusError) Error() string {
@@ -112,6 +117,9 @@ func parseRetryAfter(v string) time.Duration {
 func IsNotFound(err error) bool {
 	var se *StatusError
 	if !errors.As(err, &se) {
+		return false
+	}
+	if se.Storage != "" {
 		return false
 	}
 	switch se.StatusCode {

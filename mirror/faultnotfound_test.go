@@ -217,3 +217,17 @@ func TestRejectedFreshTokenIsNotNotFound(t *testing.T) {
 		t.Errorf("fresh token rejected: %d %s %q, want 502", resp.StatusCode, code, msg)
 	}
 }
+
+// The registry redirects a blob to its CDN, which then refuses (a signed
+// URL expired, storage out of step): the registry said the blob exists,
+// so the client gets 502 naming the storage host, not 404 BLOB_UNKNOWN.
+func TestStorageRefusalIsNotNotFound(t *testing.T) {
+	hub := upstreamtest.New(t, upstreamtest.Options{})
+	_, d := hub.AddTestBlob(t, "library/alpine", 4096)
+	m := startMirror(t, hub, setup{})
+	hub.FailNext(upstreamtest.EndpointCDN, 20, http.StatusForbidden)
+	resp, body := get(t, "GET", m+"/v2/library/alpine/blobs/"+d.String())
+	if code, msg := oneErrorMessage(t, body); resp.StatusCode != http.StatusBadGateway || !strings.Contains(msg, "blob storage") {
+		t.Errorf("CDN 403 after the registry's redirect: %d %s %q, want 502 naming the storage", resp.StatusCode, code, msg)
+	}
+}
