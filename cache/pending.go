@@ -103,6 +103,9 @@ func (s *Store) Create(d v1.Hash, size int64, mediaType string) (Pending, error)
 	if !ok {
 		return nil, fmt.Errorf("unsupported digest %q: only sha256 is stored", d)
 	}
+	if err := s.makeRoom(size); err != nil {
+		return nil, err
+	}
 	if err := s.enter(i); err != nil {
 		return nil, err
 	}

@@ -52,7 +52,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		FillFirstByte: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "fill_first_byte_seconds",
 			Help: "Time from a cache miss to the first blob byte being available.", Buckets: durationBuckets}),
 		FillErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "fill_errors_total",
-			Help: "Blob downloads that failed, by reason: upstream (unreachable or refused), corrupt (digest or size mismatch), local (disk)."}, []string{"reason"}),
+			Help: "Blob downloads that failed, by reason: upstream (unreachable or refused), corrupt (digest or size mismatch), local (disk), no_space (data dir full)."}, []string{"reason"}),
 		UpstreamRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "upstream_requests_total",
 			Help: "Requests sent to upstream registries, by registry, kind and status code (0: no answer)."}, []string{"upstream", "kind", "code"}),
 		UpstreamBytes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "upstream_bytes_total",

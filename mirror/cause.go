@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"syscall"
 
 	"github.com/hubmirror/hubmirror/cache"
 	"github.com/hubmirror/hubmirror/metrics"
@@ -28,6 +29,7 @@ const (
 	causeNotAcceptable              // upstream has it, but in no form the client's Accept allows
 	causeSchema1                    // upstream has it only as a Docker schema 1 manifest
 	causeToken                      // the token realm refused the mirror's credentials or failed: never "not found"
+	causeNoSpace                    // our disk is full: nothing can be stored until space returns
 )
 
 func causeOf(err error) cause {
@@ -41,6 +43,10 @@ func causeOf(err error) cause {
 		return causeUnavailable
 	case errors.As(err, &ae):
 		return causeDecided
+	case errors.Is(err, syscall.ENOSPC):
+		// Whatever else the error says (a fill aborted, an upload cut
+		// short): the operator's fix is disk space.
+		return causeNoSpace
 	case errors.As(err, &te):
 		// Before the ErrUnreachable it may wrap: the message must name
 		// the token service and the account, not just "unreachable".
@@ -103,6 +109,8 @@ func (c cause) fillReason() string {
 		return metrics.ReasonCorrupt
 	case causeLocal, causeDecided:
 		return metrics.ReasonLocal
+	case causeNoSpace:
+		return metrics.ReasonNoSpace
 	}
 	return metrics.ReasonUpstream
 }

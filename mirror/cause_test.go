@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,6 +25,7 @@ func TestErrorCauses(t *testing.T) {
 	token := func(status int, err error, wait time.Duration) error {
 		return fmt.Errorf("manifest: %w", &upstream.TokenError{Registry: "registry-1.docker.io", Realm: "https://auth.docker.io/token", User: "bot", Status: status, Err: err, Wait: wait})
 	}
+	const noSpace = "the mirror's disk is full: nothing was stored; try again once the operator frees space"
 	const realm = "upstream registry-1.docker.io refused the mirror's credentials for user \"bot\" at https://auth.docker.io/token: "
 	tooLarge := fmt.Errorf("%w: library/x:1 is over 4 bytes", upstream.ErrTooLarge)
 	cases := []struct {
@@ -71,7 +74,9 @@ func TestErrorCauses(t *testing.T) {
 		{"canceled", context.Canceled, 500, "UNKNOWN", "internal error", "local", false},
 		{"not in cache", cache.ErrNotFound, 500, "UNKNOWN", "internal error", "local", false},
 		{"fill failed", fmt.Errorf("%w: %v", cache.ErrAborted, upstream.ErrUnreachable), 500, "UNKNOWN", "internal error", "local", false},
-		{"disk", errors.New("write /data: no space left on device"), 500, "UNKNOWN", "internal error", "local", false},
+		{"disk", errors.New("write /data: input/output error"), 500, "UNKNOWN", "internal error", "local", false},
+		{"disk full", &fs.PathError{Op: "write", Path: "/data/tmp/fill-1", Err: syscall.ENOSPC}, 507, "UNAVAILABLE", noSpace, "no_space", false},
+		{"fill aborted on a full disk", fmt.Errorf("%w: %w", cache.ErrAborted, &fs.PathError{Op: "write", Path: "/data/tmp/fill-1", Err: syscall.ENOSPC}), 507, "UNAVAILABLE", noSpace, "no_space", false},
 	}
 	for _, c := range cases {
 		ae := classify(c.err, errManifestUnknown)

@@ -39,6 +39,7 @@ var (
 	errPageSizeInvalid = errorCode{"PAGINATION_NUMBER_INVALID", http.StatusBadRequest}
 	errManifestInvalid = errorCode{"MANIFEST_INVALID", http.StatusBadRequest}
 	errFormatRefused   = errorCode{"UNSUPPORTED", http.StatusBadRequest}
+	errNoSpace         = errorCode{"UNAVAILABLE", http.StatusInsufficientStorage}
 
 	// The write side, for hosted repositories.
 	errUploadUnknown       = errorCode{"BLOB_UPLOAD_UNKNOWN", http.StatusNotFound}
@@ -117,6 +118,8 @@ func classify(err error, notFound errorCode) *apiError {
 		return apiErr(errManifestInvalid, "upstream has this tag only in forms the Accept header does not allow (a Docker manifest list takes application/vnd.docker.distribution.manifest.list.v2+json, or the schema 2 image given in its place)")
 	case causeToken:
 		return tokenFailure(err)
+	case causeNoSpace:
+		return apiErr(errNoSpace, "the mirror's disk is full: nothing was stored; try again once the operator frees space")
 	case causeSchema1:
 		return apiErr(errFormatRefused, "upstream serves this tag only as a Docker schema 1 manifest (application/vnd.docker.distribution.manifest.v1+prettyjws), which this mirror does not serve; docker 26+ and containerd 2 refuse it by default too: use a tag with a schema 2 or OCI manifest")
 	}
