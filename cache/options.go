@@ -27,6 +27,8 @@ type Options struct {
 	// content must leave (see makeRoom); 0 means DefaultMinFree.
 	MinFree int64
 	Log     *slog.Logger
+
+	rebuilding bool // Rebuild's open: a missing index is the point, not damage
 }
 
 // DefaultPartialMaxAge keeps a broken download long enough for a client's
