@@ -25,6 +25,7 @@ type setup struct {
 	realmHosts   []string
 	stall        time.Duration
 	clock        *clock
+	elapsed      *clock // the monotonic clock, when the test moves it apart from clock
 	offline      bool
 	swr          time.Duration
 	allow        []string // Docker Hub's allowlist
@@ -110,6 +111,10 @@ func startMirrorUntilStopped(t testing.TB, hub *upstreamtest.Hub, s setup) runni
 		Hosted: s.hosted, HostedMaxSize: s.hostedMax, MaxUploads: s.maxUploads, UploadIdle: s.uploadIdle, Log: s.log}
 	if s.clock != nil {
 		o.Now = s.clock.Now
+	}
+	if s.elapsed != nil {
+		start := s.elapsed.Now()
+		o.Elapsed = func() time.Duration { return s.elapsed.Now().Sub(start) }
 	}
 	m, err := mirror.New(o)
 	if err != nil {

@@ -109,16 +109,18 @@ func (m *Mirror) rereadTag(rt route, e tagEntry) (cache.Tag, bool) {
 }
 
 // storeTag records e's answer as fetched (or confirmed) now. The meaning
-// is written to disk, so its time is wall-clock UTC; an answer kept in
-// memory keeps the clock's monotonic reading, which a clock jump cannot
-// move.
+// is written to disk, so its time is wall-clock UTC; its age is followed
+// on the monotonic clock from now on (answerAges).
 func (m *Mirror) storeTag(rt route, e tagEntry) error {
+	key := classKey(rt, e.class)
 	if e.class == "" {
 		e.t.FetchedAt = m.now().UTC()
+		m.ages.stored(key, e.t.FetchedAt)
 		return m.opts.Store.SetTag(rt.reg.Host, rt.repo, rt.ref.tag, e.t)
 	}
 	e.t.FetchedAt = m.now()
-	m.classes.set(classKey(rt, e.class), e.t)
+	m.ages.stored(key, e.t.FetchedAt)
+	m.classes.set(key, e.t)
 	return nil
 }
 
