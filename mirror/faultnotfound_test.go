@@ -82,6 +82,7 @@ func startTokenFixture(t *testing.T, password string) tokenFixture {
 	mux := http.NewServeMux()
 	mux.Handle("/v2/", m.Handler())
 	mux.HandleFunc("/readyz", m.Readyz)
+	mux.Handle("/status", m.StatusPage())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(func() { srv.Close(); store.Close() })
 	f.url = srv.URL
@@ -229,5 +230,15 @@ func TestStorageRefusalIsNotNotFound(t *testing.T) {
 	resp, body := get(t, "GET", m+"/v2/library/alpine/blobs/"+d.String())
 	if code, msg := oneErrorMessage(t, body); resp.StatusCode != http.StatusBadGateway || !strings.Contains(msg, "blob storage") {
 		t.Errorf("CDN 403 after the registry's redirect: %d %s %q, want 502 naming the storage", resp.StatusCode, code, msg)
+	}
+}
+
+// The status page shows the refusal too, where an operator looks first.
+func TestStatusPageShowsTokenRefusal(t *testing.T) {
+	f := startTokenFixture(t, "expired")
+	get(t, "GET", f.url+"/v2/library/alpine/manifests/latest", "Accept", dockerManifest)
+	resp, body := get(t, "GET", f.url+"/status")
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "no token: upstream") || !strings.Contains(string(body), "refused the mirror&#39;s credentials") {
+		t.Fatalf("/status: %d, no token refusal shown:\n%s", resp.StatusCode, body)
 	}
 }
