@@ -19,8 +19,9 @@ var ErrNoSpace = fmt.Errorf("data dir full: %w", syscall.ENOSPC)
 // must never take.
 const DefaultMinFree = 16 << 20
 
-// uploadCheckEvery is how many pushed bytes pass between two checks of
-// the free space: a statfs per 4 MiB is nothing next to writing them.
+// uploadCheckEvery is how many bytes written to a push or a fill pass
+// between two checks of the free space: a statfs per 4 MiB is nothing next
+// to writing them.
 const uploadCheckEvery = 4 << 20
 
 // makeRoom makes sure size more bytes fit and still leave MinFree, evicting
