@@ -72,6 +72,9 @@ type Store struct {
 
 	openedAt int64   // unix ns: content created before is verified on first read (damage.go)
 	verified checked // such content verified since
+
+	started time.Time        // with its monotonic reading, for forwardJump
+	wallNow func() time.Time // the wall clock alone; tests make it jump
 }
 
 // OpenWithOptions prepares dir, takes its lock, reconciles the index with
@@ -108,6 +111,7 @@ func OpenWithOptions(dir string, o Options) (*Store, error) {
 func newStore(dir string, o Options, pins []pin, lock *os.File) *Store {
 	return &Store{
 		dir: dir, log: o.Log, opts: o, pins: pins, lock: lock, openedAt: now(),
+		started: time.Now(), wallNow: func() time.Time { return time.Now().Round(0) },
 		hot:      newHotSet(),
 		tags:     newTagMemo(),
 		inflight: map[id]int{},
@@ -261,5 +265,14 @@ func putCleanMarker(dir string) error {
 
 // now is the store's clock for access times, in the index's unit.
 func now() int64 { return time.Now().UnixNano() }
+
+// forwardJump is how far the wall clock has jumped ahead of the monotonic
+// one since the store opened (NTP stepping it, an operator setting it).
+// Times the store wrote before the jump look that much older than they
+// are; a cutoff that must not reclaim too early subtracts it.
+func (s *Store) forwardJump() time.Duration {
+	wall := s.wallNow().Sub(s.started.Round(0))
+	return max(wall-time.Since(s.started), 0)
+}
 
 func unixTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }
