@@ -44,11 +44,6 @@ func (c *checked) add(i id) {
 	c.mu.Unlock()
 }
 
-// needsCheck says whether i must be verified on this read.
-func (s *Store) needsCheck(i id, m Meta) bool {
-	return m.Created.UnixNano() < s.openedAt && !s.verified.has(i)
-}
-
 // damaged removes content found not to match its digest, and reports it:
 // loudly, and as hosted when a hosted repository held it.
 func (s *Store) damaged(i id, problem error) {
@@ -76,15 +71,10 @@ type verifyingBlob struct {
 	hash  hash.Hash
 }
 
-func (s *Store) verifyOnRead(f *os.File, i id, m Meta) (Blob, error) {
-	fi, err := f.Stat()
-	if err != nil {
+func (s *Store) verifyOnRead(f *os.File, onDisk int64, i id, m Meta) (Blob, error) {
+	if onDisk != m.Size {
 		f.Close()
-		return nil, err
-	}
-	if fi.Size() != m.Size {
-		f.Close()
-		go s.damaged(i, fmt.Errorf("%w: %d bytes on disk, %d indexed", ErrCorrupt, fi.Size(), m.Size))
+		go s.damaged(i, fmt.Errorf("%w: %d bytes on disk, %d indexed", ErrCorrupt, onDisk, m.Size))
 		return nil, ErrNotFound
 	}
 	return &verifyingBlob{File: f, store: s, id: i, size: m.Size, hash: sha256.New()}, nil
