@@ -1,7 +1,9 @@
 package cache_test
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,5 +108,31 @@ func TestDamagedIndexAtStart(t *testing.T) {
 		}
 		cachetest.AssertAccounting(t, s)
 		s.Close()
+	}
+}
+
+// Pushed content whose file vanished with blobs/ is not dropped in
+// silence: it has no upstream to come back from, and the log says so.
+func TestLostHostedContentIsReported(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir, cache.Options{})
+	b := cachetest.NewBlob("pushed", 1000)
+	u, err := s.NewUpload()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Write(b.Body)
+	if err := u.Commit("team/app", b.Digest); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	damageIndex(t, dir, "delete blobs/")
+	var log bytes.Buffer
+	s = mustOpen(t, dir, cache.Options{Log: slog.New(slog.NewTextHandler(&log, nil))})
+	if !strings.Contains(log.String(), "HOSTED content is gone from disk") || !strings.Contains(log.String(), b.Digest.String()) {
+		t.Errorf("the lost hosted blob is not reported:\n%s", log.String())
+	}
+	if s.Entries() != 0 {
+		t.Errorf("%d entries for content that is gone", s.Entries())
 	}
 }
