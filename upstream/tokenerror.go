@@ -60,7 +60,8 @@ func (e *TokenError) Unavailable() bool {
 		errors.Is(e.Err, ErrUnreachable) || errors.Is(e.Err, context.DeadlineExceeded)
 }
 
-// reason is the metrics label of a failed exchange.
+// reason is the metrics label of a failed exchange: one of
+// metrics.TokenFailureReasons, which this package cannot import.
 func (e *TokenError) reason() string {
 	switch {
 	case e.Refused():

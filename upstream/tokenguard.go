@@ -3,6 +3,7 @@ package upstream
 import (
 	"crypto/sha256"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -65,7 +66,7 @@ func (g *tokenGuard) failed(e *TokenError, pass string) {
 	}
 	state := e.Error()
 	g.mu.Lock()
-	if e.Status == 401 && e.User != "" {
+	if e.Status == http.StatusUnauthorized && e.User != "" {
 		g.refused, g.until = accountKey(e.User, pass), g.clock().Add(refusedPause)
 	}
 	changed := state != g.failing
