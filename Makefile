@@ -20,6 +20,15 @@ test:
 	$(GO) test -run '^$$' -fuzz '^FuzzParseRange$$' -fuzztime $(FUZZTIME) ./mirror
 	$(GO) test -run '^$$' -fuzz '^FuzzParseChallenge$$' -fuzztime $(FUZZTIME) ./upstream
 	$(GO) test -run '^$$' -fuzz '^FuzzNextLink$$' -fuzztime $(FUZZTIME) ./upstream
+	$(GO) test -run '^$$' -fuzz '^FuzzContentRange$$' -fuzztime $(FUZZTIME) ./mirror
+	$(GO) test -run '^$$' -fuzz '^FuzzParseManifestPush$$' -fuzztime $(FUZZTIME) ./mirror
+	$(GO) test -run '^$$' -fuzz '^FuzzNextPageLink$$' -fuzztime $(FUZZTIME) ./mirror
+	$(GO) test -run '^$$' -fuzz '^FuzzTagPageSize$$' -fuzztime $(FUZZTIME) ./mirror
+	$(GO) test -run '^$$' -fuzz '^FuzzHostedPatterns$$' -fuzztime $(FUZZTIME) ./mirror
+	$(GO) test -run '^$$' -fuzz '^FuzzParseHostedDigest$$' -fuzztime $(FUZZTIME) ./mirror
+	$(GO) test -run '^$$' -fuzz '^FuzzParseSize$$' -fuzztime $(FUZZTIME) ./cache
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePin$$' -fuzztime $(FUZZTIME) ./cache
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMeta$$' -fuzztime $(FUZZTIME) ./cache
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./mirror ./upstream ./cache
 
 build:

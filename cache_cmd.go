@@ -25,6 +25,7 @@ func cacheCommand() *cli.Command {
 			cacheStatsCommand(),
 			cachePruneCommand(),
 			cacheVerifyCommand(),
+			cacheRebuildCommand(),
 			cacheGCCommand(),
 		},
 	}
@@ -169,6 +170,36 @@ func cacheVerify(c *cli.Context) (err error) {
 	if got.Corrupt+got.Missing > 0 {
 		return fmt.Errorf("verify removed %d corrupt and %d missing blobs", got.Corrupt, got.Missing)
 	}
+	return nil
+}
+
+// cacheRebuildCommand is what a server refusing a damaged index tells the
+// operator to run.
+func cacheRebuildCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "rebuild",
+		Usage: "set a damaged index aside and build a new one from the files under blobs/, each re-hashed",
+		Description: `Run it when serve refuses to start because the index is damaged. Files that
+do not match their digest are removed. Hosted repositories, tags and links
+were only in the index and are not rebuilt: push them again.`,
+		Flags:  cacheVerifyFlags(),
+		Action: cacheRebuild,
+	}
+}
+
+func cacheRebuild(c *cli.Context) (err error) {
+	dir := c.String("data-dir")
+	log := slog.New(slog.NewTextHandler(c.App.ErrWriter, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	s, aside, err := cache.Rebuild(dir, cache.Options{Log: log})
+	if err != nil {
+		return inUse(dir, err)
+	}
+	defer closeCache(s, &err)
+	if aside != "" {
+		fmt.Fprintf(c.App.Writer, "the damaged index is kept in %s\n", aside)
+	}
+	fmt.Fprintf(c.App.Writer, "rebuilt the index from blobs/: %d blobs (%s), each re-hashed\n", s.Entries(), humanize.IBytes(uint64(s.Used())))
+	fmt.Fprintln(c.App.Writer, "hosted repositories, tags and links were only in the old index and are not rebuilt: push them again (their blobs are kept, as cached content)")
 	return nil
 }
 

@@ -73,6 +73,7 @@ func storeFlags() []cli.Flag {
 	return append([]cli.Flag{
 		dataDirFlag(),
 		&cli.StringFlag{Name: "cache-max-size", Value: "0", EnvVars: env("CACHE_MAX_SIZE"), Usage: "cap on cached content, e.g. 50GiB or 500MB; least recently used content is evicted down to 90% of it (0: unbounded)"},
+		&cli.StringFlag{Name: "cache-min-free", Value: humanize.IBytes(cache.DefaultMinFree), EnvVars: env("CACHE_MIN_FREE"), Usage: "free space on the data dir's filesystem that downloads and pushes must leave for the index; past it they are refused with 507, after evicting cached content where that makes room"},
 	}, pinFlags()...)
 }
 

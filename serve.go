@@ -72,12 +72,16 @@ func openStore(c *cli.Context, log *slog.Logger) (*cache.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--cache-max-size: %w", err)
 	}
+	minFree, err := cache.ParseSize(c.String("cache-min-free"))
+	if err != nil {
+		return nil, fmt.Errorf("--cache-min-free: %w", err)
+	}
 	pins, err := pinsFromFlags(c)
 	if err != nil {
 		return nil, err
 	}
 	s, err := cache.OpenWithOptions(c.String("data-dir"), cache.Options{MaxSize: size, Pins: pins, Log: log,
-		HostedGrace: c.Duration("hosted-gc-grace"), PartialMaxAge: c.Duration("cache-partial-max-age")})
+		HostedGrace: c.Duration("hosted-gc-grace"), PartialMaxAge: c.Duration("cache-partial-max-age"), MinFree: minFree})
 	if err != nil {
 		return nil, inUse(c.String("data-dir"), err)
 	}

@@ -30,7 +30,9 @@ func (s *Store) CollectHosted(grace time.Duration) (Collected, error) {
 	s.maint.Lock()
 	defer s.maint.Unlock()
 	var got Collected
-	cutoff := time.Now().Add(-grace)
+	// A clock that jumped ahead must not age a push in progress past its
+	// grace: link times written before the jump are older on the new clock.
+	cutoff := s.wallNow().Add(-grace - s.forwardJump())
 	if err := s.flush(); err != nil {
 		return got, err
 	}

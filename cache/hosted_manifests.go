@@ -54,6 +54,11 @@ type HostedTag struct {
 func (s *Store) PushManifest(p ManifestPush) error {
 	sum := sha256.Sum256(p.Body)
 	own := id(sum)
+	// Checked even when the body is stored already (a retag): the index
+	// writes that follow need the room too.
+	if err := s.makeRoom(int64(len(p.Body))); err != nil {
+		return err
+	}
 	if err := s.Put(own.hash(), p.MediaType, p.Body); err != nil {
 		return err
 	}

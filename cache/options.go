@@ -23,7 +23,12 @@ type Options struct {
 	// PartialMaxAge is how long a partial fill (partial.go) is kept for
 	// the next fill of its digest; 0 means DefaultPartialMaxAge.
 	PartialMaxAge time.Duration
-	Log           *slog.Logger
+	// MinFree is the free space on the data dir's filesystem that new
+	// content must leave (see makeRoom); 0 means DefaultMinFree.
+	MinFree int64
+	Log     *slog.Logger
+
+	rebuilding bool // Rebuild's open: a missing index is the point, not damage
 }
 
 // DefaultPartialMaxAge keeps a broken download long enough for a client's
@@ -48,6 +53,9 @@ func (o Options) normalise() (Options, []pin, error) {
 	}
 	if o.PartialMaxAge <= 0 {
 		o.PartialMaxAge = DefaultPartialMaxAge
+	}
+	if o.MinFree <= 0 {
+		o.MinFree = DefaultMinFree
 	}
 	if o.MaxSize < 0 || o.LowWater < 0 {
 		return o, nil, fmt.Errorf("cache size limits must not be negative")

@@ -220,7 +220,7 @@ func (s *Store) loadPartials() error {
 		hexName, isMap := strings.CutSuffix(e.Name(), partialMapExt)
 		if i, ok := s.validPartial(dir, hexName); isMap && ok {
 			keep[hexName], keep[e.Name()] = true, true
-			s.partials[i.id] = &partialInfo{bytes: i.bytes, saved: i.saved}
+			s.partials[i.id] = &partialInfo{bytes: i.bytes, saved: notAfterNow(i.saved)}
 			s.partialUsed.Add(i.bytes)
 		}
 	}
@@ -231,6 +231,17 @@ func (s *Store) loadPartials() error {
 		}
 	}
 	return nil
+}
+
+// notAfterNow clamps a time read from disk (a map's mtime, wall clock
+// only) to now: one in the future, the clock having been set back, would
+// otherwise keep its partial past the age limit by as much. From then on
+// the partial ages on the monotonic clock.
+func notAfterNow(t time.Time) time.Time {
+	if now := time.Now(); t.After(now) {
+		return now
+	}
+	return t
 }
 
 type loadedPartial struct {

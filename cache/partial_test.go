@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -143,4 +145,23 @@ func shelve(t *testing.T, s *cache.Store, b cachetest.Blob, idx ...int) {
 	writePieces(t, p, b, idx...)
 	p.Shelve()
 	p.Close()
+}
+
+// A partial whose map is dated in the future (the clock was set back
+// since it was saved) ages from the start, not from that future time: it
+// is not kept past the age limit by the size of the jump.
+func TestPartialFromTheFutureAgesFromNow(t *testing.T) {
+	dir := t.TempDir()
+	s := mustOpen(t, dir, cache.Options{})
+	b := cachetest.NewBlob("future", 2*piece)
+	shelve(t, s, b, 0)
+	s.Close()
+	future := time.Now().Add(time.Hour)
+	if err := os.Chtimes(filepath.Join(dir, "tmp", "partial", b.Digest.Hex+".map"), future, future); err != nil {
+		t.Fatal(err)
+	}
+	s = mustOpen(t, dir, cache.Options{PartialMaxAge: time.Nanosecond})
+	if got, err := s.Evict(); err != nil || got.PartialBytes != piece {
+		t.Errorf("Evict = %+v, %v; want the partial dated an hour ahead removed as past the age limit", got, err)
+	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
@@ -75,6 +76,7 @@ type pending struct {
 	partial   bool  // file is the digest's partial file
 	next      int64 // where Write appends; only the in-order writer uses it
 	finish    sync.Once
+	unchecked atomic.Int64 // bytes written since the free space was last checked
 
 	// mu guards what readers and writers share. The hash itself is fed by
 	// one writer at a time, the one holding the hashing turn, outside mu.
@@ -102,6 +104,9 @@ func (s *Store) Create(d v1.Hash, size int64, mediaType string) (Pending, error)
 	i, ok := idOf(d)
 	if !ok {
 		return nil, fmt.Errorf("unsupported digest %q: only sha256 is stored", d)
+	}
+	if err := s.makeRoom(size); err != nil {
+		return nil, err
 	}
 	if err := s.enter(i); err != nil {
 		return nil, err
@@ -146,6 +151,14 @@ func (p *pending) Write(b []byte) (int, error) {
 func (p *pending) WriteAt(b []byte, off int64) (int, error) {
 	if off < 0 || (p.size >= 0 && off+int64(len(b)) > p.size) {
 		return 0, fmt.Errorf("%w: bytes up to %d, more than the expected %d", ErrCorrupt, off+int64(len(b)), p.size)
+	}
+	// Create checked the room for the whole blob, but fills running at
+	// once (and one of unknown size) can still take the index's reserve.
+	if p.unchecked.Add(int64(len(b))) >= uploadCheckEvery {
+		p.unchecked.Store(0)
+		if err := p.store.makeRoom(uploadCheckEvery); err != nil {
+			return 0, err
+		}
 	}
 	n, err := p.file.WriteAt(b, off)
 	p.mu.Lock()

@@ -1,7 +1,9 @@
 package cache
 
 import (
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -19,7 +21,9 @@ type Blob interface {
 
 // Open returns the verified content for d, ready for reading, and counts as
 // an access. The caller closes the blob; an open blob keeps streaming even
-// if d is evicted meanwhile.
+// if d is evicted meanwhile. Content stored before this process started is
+// verified as it is first read (damage.go): a damaged file is ErrNotFound
+// (its size is wrong) or an error before its last bytes (its hash).
 func (s *Store) Open(d v1.Hash) (Blob, error) {
 	i, ok := idOf(d)
 	if !ok {
@@ -30,6 +34,13 @@ func (s *Store) Open(d v1.Hash) (Blob, error) {
 		return nil, err
 	}
 	s.touch(i)
+	// One fstat on the warm path: only files older than this process
+	// cost an index read and a check.
+	if fi, err := f.Stat(); err == nil && fi.ModTime().UnixNano() < s.openedAt && !s.verified.has(i) {
+		if m, err := s.meta(i); err == nil {
+			return s.verifyOnRead(f, fi.Size(), i, m)
+		}
+	}
 	return f, nil
 }
 
@@ -86,6 +97,12 @@ func (s *Store) read(i id) ([]byte, Meta, error) {
 	}
 	body, err := os.ReadFile(s.blobPath(i))
 	if errors.Is(err, fs.ErrNotExist) {
+		return nil, Meta{}, ErrNotFound
+	}
+	// Small content is hashed at every read from disk (then it is hot):
+	// a damaged manifest is a miss, never a body under the wrong digest.
+	if err == nil && sha256.Sum256(body) != i {
+		go s.damaged(i, fmt.Errorf("%w: %d bytes on disk do not hash to their name", ErrCorrupt, len(body)))
 		return nil, Meta{}, ErrNotFound
 	}
 	return body, meta, err

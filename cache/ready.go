@@ -1,6 +1,8 @@
 package cache
 
 import (
+	"github.com/dustin/go-humanize"
+
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,6 +17,10 @@ func (s *Store) Ready() error {
 	s.mu.Unlock()
 	if closed {
 		return errClosed
+	}
+	if free, ok := freeBytes(s.dir); ok && free < s.opts.MinFree {
+		return fmt.Errorf("%w: %s free, %s must stay free for the index", ErrNoSpace,
+			humanize.IBytes(uint64(max(free, 0))), humanize.IBytes(uint64(s.opts.MinFree)))
 	}
 	f, err := os.CreateTemp(filepath.Join(s.dir, tmpDir), "ready-")
 	if err != nil {

@@ -141,7 +141,12 @@ func (m *merger) orphansBefore(i *id) error {
 }
 
 func (s *Store) dropRecord(wb *badger.WriteBatch, i id, m Meta, derr error) error {
-	s.log.Info("cache: dropping index record whose file is gone or unreadable", "digest", i.hash())
+	if s.Hosted(i.hash()) {
+		// Pushed content has no upstream to come back from: say so loudly.
+		s.log.Error("cache: HOSTED content is gone from disk; its index record is dropped: push it again", "digest", i.hash())
+	} else {
+		s.log.Info("cache: dropping index record whose file is gone or unreadable", "digest", i.hash())
+	}
 	if err := wb.Delete(contentKey(i)); err != nil {
 		return err
 	}

@@ -69,6 +69,12 @@ type Store struct {
 	done      chan struct{}
 	closeOnce sync.Once
 	closeErr  error
+
+	openedAt int64   // unix ns: content created before is verified on first read (damage.go)
+	verified checked // such content verified since
+
+	started time.Time        // with its monotonic reading, for forwardJump
+	wallNow func() time.Time // the wall clock alone; tests make it jump
 }
 
 // OpenWithOptions prepares dir, takes its lock, reconciles the index with
@@ -81,6 +87,8 @@ func OpenWithOptions(dir string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	_, err = os.Stat(filepath.Join(dir, blobsDir))
+	blobsGone := os.IsNotExist(err)
 	for _, sub := range []string{blobsDir, tmpDir, indexDir} {
 		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
 			return nil, err
@@ -91,7 +99,7 @@ func OpenWithOptions(dir string, o Options) (*Store, error) {
 		return nil, err
 	}
 	s := newStore(dir, o, pins, lock)
-	if err := s.start(); err != nil {
+	if err := s.start(blobsGone); err != nil {
 		s.releaseLock()
 		return nil, err
 	}
@@ -102,7 +110,8 @@ func OpenWithOptions(dir string, o Options) (*Store, error) {
 
 func newStore(dir string, o Options, pins []pin, lock *os.File) *Store {
 	return &Store{
-		dir: dir, log: o.Log, opts: o, pins: pins, lock: lock,
+		dir: dir, log: o.Log, opts: o, pins: pins, lock: lock, openedAt: now(),
+		started: time.Now(), wallNow: func() time.Time { return time.Now().Round(0) },
 		hot:      newHotSet(),
 		tags:     newTagMemo(),
 		inflight: map[id]int{},
@@ -115,11 +124,17 @@ func newStore(dir string, o Options, pins []pin, lock *os.File) *Store {
 	}
 }
 
-// start runs under the dir lock, before anyone can use the store.
-func (s *Store) start() error {
+// start runs under the dir lock, before anyone can use the store. A
+// blobs/ directory that was missing makes the index describe nothing that
+// exists: it is reconciled as after a crash, whatever the clean marker says.
+func (s *Store) start(blobsGone bool) error {
 	clean, err := takeCleanMarker(s.dir)
 	if err != nil {
 		return err
+	}
+	if blobsGone && clean {
+		s.log.Warn("cache: blobs/ was missing; dropping the index records of content that is gone", "dir", s.dir)
+		clean = false
 	}
 	if err := removeTemps(filepath.Join(s.dir, tmpDir), s.log); err != nil {
 		return err
@@ -127,7 +142,11 @@ func (s *Store) start() error {
 	if err := s.loadPartials(); err != nil {
 		return err
 	}
-	s.db, err = badger.Open(badgerOptions(filepath.Join(s.dir, indexDir), s.log))
+	bo := badgerOptions(filepath.Join(s.dir, indexDir), s.log)
+	if err := s.checkIndex(bo); err != nil {
+		return err
+	}
+	s.db, err = badger.Open(bo)
 	if err != nil {
 		if strings.Contains(err.Error(), "Another process is using this Badger database") {
 			return fmt.Errorf("%w: %s", ErrInUse, s.dir)
@@ -246,5 +265,14 @@ func putCleanMarker(dir string) error {
 
 // now is the store's clock for access times, in the index's unit.
 func now() int64 { return time.Now().UnixNano() }
+
+// forwardJump is how far the wall clock has jumped ahead of the monotonic
+// one since the store opened (NTP stepping it, an operator setting it).
+// Times the store wrote before the jump look that much older than they
+// are; a cutoff that must not reclaim too early subtracts it.
+func (s *Store) forwardJump() time.Duration {
+	wall := s.wallNow().Sub(s.started.Round(0))
+	return max(wall-time.Since(s.started), 0)
+}
 
 func unixTime(ns int64) time.Time { return time.Unix(0, ns).UTC() }

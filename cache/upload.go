@@ -25,10 +25,11 @@ var ErrUnsupportedDigest = errors.New("unsupported digest algorithm: sha256 and 
 // next Open removes. One request at a time writes it (the mirror's
 // session makes sure).
 type Upload struct {
-	store *Store
-	file  *os.File
-	hash  hash.Hash
-	size  int64
+	store   *Store
+	file    *os.File
+	hash    hash.Hash
+	size    int64
+	checked int64 // size when the free space was last checked
 }
 
 // NewUpload starts an empty upload.
@@ -40,8 +41,17 @@ func (s *Store) NewUpload() (*Upload, error) {
 	return &Upload{store: s, file: f, hash: sha256.New()}, nil
 }
 
-// Write appends to the upload.
+// Write appends to the upload. A push that would leave the filesystem
+// less than MinFree fails with ErrNoSpace (evicting cached content first
+// where that makes room), before the disk is full and before any manifest
+// can name the blob.
 func (u *Upload) Write(b []byte) (int, error) {
+	if u.size == 0 || u.size+int64(len(b)) >= u.checked+uploadCheckEvery {
+		if err := u.store.makeRoom(uploadCheckEvery); err != nil {
+			return 0, err
+		}
+		u.checked = u.size
+	}
 	n, err := u.file.Write(b)
 	u.hash.Write(b[:n])
 	u.size += int64(n)

@@ -18,6 +18,7 @@ const (
 	ReasonCorrupt  = "corrupt"  // digest or size mismatch
 	ReasonUpstream = "upstream" // unreachable or refused
 	ReasonLocal    = "local"    // disk
+	ReasonNoSpace  = "no_space" // the data dir's filesystem is full
 
 	UploadStarted   = "started"   // a blob upload session opened
 	UploadCompleted = "completed" // verified and stored
@@ -30,7 +31,7 @@ var (
 	LookupKinds      = []string{KindManifest, KindBlob}
 	LookupResults    = []string{ResultHit, ResultMiss, ResultStale}
 	ServedSources    = []string{SourceCache, SourceFill}
-	FillErrorReasons = []string{ReasonCorrupt, ReasonUpstream, ReasonLocal}
+	FillErrorReasons = []string{ReasonCorrupt, ReasonUpstream, ReasonLocal, ReasonNoSpace}
 	UploadEvents     = []string{UploadStarted, UploadCompleted, UploadFailed}
 )
 

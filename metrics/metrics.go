@@ -29,6 +29,8 @@ type Metrics struct {
 	UploadBytes      prometheus.Counter
 
 	cache *cacheCollector // size, cap, entries, evictions, hosted: see WatchCache
+
+	UpstreamTokenFailures *prometheus.CounterVec // upstream, reason (TokenFailureReasons)
 }
 
 // New builds the collectors and registers them, with the Go runtime and
@@ -50,7 +52,7 @@ func New(reg prometheus.Registerer) *Metrics {
 		FillFirstByte: prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: ns, Name: "fill_first_byte_seconds",
 			Help: "Time from a cache miss to the first blob byte being available.", Buckets: durationBuckets}),
 		FillErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "fill_errors_total",
-			Help: "Blob downloads that failed, by reason: upstream (unreachable or refused), corrupt (digest or size mismatch), local (disk)."}, []string{"reason"}),
+			Help: "Blob downloads that failed, by reason: upstream (unreachable or refused), corrupt (digest or size mismatch), local (disk), no_space (data dir full)."}, []string{"reason"}),
 		UpstreamRequests: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "upstream_requests_total",
 			Help: "Requests sent to upstream registries, by registry, kind and status code (0: no answer)."}, []string{"upstream", "kind", "code"}),
 		UpstreamBytes: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: ns, Name: "upstream_bytes_total",
@@ -70,6 +72,8 @@ func New(reg prometheus.Registerer) *Metrics {
 		m.FillFollowers, m.FillFirstByte, m.FillErrors, m.UpstreamRequests, m.UpstreamBytes,
 		m.UpstreamTokens, m.RateRemaining, m.NegativeCache, m.Uploads, m.UploadBytes, m.cache,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.UpstreamTokenFailures = newTokenFailures()
+	reg.MustRegister(m.UpstreamTokenFailures)
 	m.startAtZero()
 	return m
 }

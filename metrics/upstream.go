@@ -16,6 +16,7 @@ type UpstreamObserver struct {
 func (m *Metrics) Upstream(host string) UpstreamObserver {
 	m.UpstreamBytes.WithLabelValues(host)
 	m.UpstreamTokens.WithLabelValues(host)
+	m.tokenFailuresAtZero(host)
 	return UpstreamObserver{m, host}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"syscall"
 
 	"github.com/hubmirror/hubmirror/cache"
 	"github.com/hubmirror/hubmirror/metrics"
@@ -27,11 +28,14 @@ const (
 	causeRefused                    // upstream pointed at a host we refuse, sent a manifest too large or an unreadable answer
 	causeNotAcceptable              // upstream has it, but in no form the client's Accept allows
 	causeSchema1                    // upstream has it only as a Docker schema 1 manifest
+	causeToken                      // the token realm refused the mirror's credentials or failed: never "not found"
+	causeNoSpace                    // our disk is full: nothing can be stored until space returns
 )
 
 func causeOf(err error) cause {
 	var ae *apiError
 	var se *upstream.StatusError
+	var te *upstream.TokenError
 	switch {
 	case errors.Is(err, errOffline):
 		// Decided (503 with its own message), but for the metric and the
@@ -39,6 +43,14 @@ func causeOf(err error) cause {
 		return causeUnavailable
 	case errors.As(err, &ae):
 		return causeDecided
+	case errors.Is(err, syscall.ENOSPC):
+		// Whatever else the error says (a fill aborted, an upload cut
+		// short): the operator's fix is disk space.
+		return causeNoSpace
+	case errors.As(err, &te):
+		// Before the ErrUnreachable it may wrap: the message must name
+		// the token service and the account, not just "unreachable".
+		return causeToken
 	case errors.As(err, &se):
 		return statusCause(se)
 	case errors.Is(err, upstream.ErrUnreachable), errors.Is(err, context.DeadlineExceeded):
@@ -97,6 +109,8 @@ func (c cause) fillReason() string {
 		return metrics.ReasonCorrupt
 	case causeLocal, causeDecided:
 		return metrics.ReasonLocal
+	case causeNoSpace:
+		return metrics.ReasonNoSpace
 	}
 	return metrics.ReasonUpstream
 }
@@ -104,7 +118,7 @@ func (c cause) fillReason() string {
 // servesStale says the failure is an outage or a rate limit, when the last
 // known answer beats failing, rather than a definite "no".
 func (c cause) servesStale() bool {
-	return c == causeRateLimited || c == causeUnavailable
+	return c == causeRateLimited || c == causeUnavailable || c == causeToken
 }
 
 // lacksReferrersAPI says upstream has no referrers endpoint, which is not

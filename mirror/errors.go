@@ -39,6 +39,7 @@ var (
 	errPageSizeInvalid = errorCode{"PAGINATION_NUMBER_INVALID", http.StatusBadRequest}
 	errManifestInvalid = errorCode{"MANIFEST_INVALID", http.StatusBadRequest}
 	errFormatRefused   = errorCode{"UNSUPPORTED", http.StatusBadRequest}
+	errNoSpace         = errorCode{"UNAVAILABLE", http.StatusInsufficientStorage}
 
 	// The write side, for hosted repositories.
 	errUploadUnknown       = errorCode{"BLOB_UPLOAD_UNKNOWN", http.StatusNotFound}
@@ -94,11 +95,20 @@ func classify(err error, notFound errorCode) *apiError {
 		e.retryAfter = se.RetryAfter
 		return e
 	case causeUnavailable:
+		if se != nil && se.Storage != "" {
+			return apiErr(errUnavailable, "upstream's blob storage %s failing (%d) and not cached", se.Storage, se.StatusCode)
+		}
 		if se != nil {
 			return apiErr(errUnavailable, "upstream registry failing (%d) and not cached", se.StatusCode)
 		}
 		return apiErr(errUnavailable, "upstream registry unreachable and not cached")
 	case causeUnexpected:
+		if se.Storage != "" {
+			return apiErr(errBadUpstream, "upstream's blob storage %s answered %d after the registry redirected there", se.Storage, se.StatusCode)
+		}
+		if se.Challenge == "invalid_token" {
+			return apiErr(errBadUpstream, "upstream answered 401 invalid_token to the token its own realm had just issued")
+		}
 		return apiErr(errBadUpstream, "upstream answered %d", se.StatusCode)
 	case causeCorrupt:
 		return apiErr(errBadUpstream, "upstream sent content that does not match its digest")
@@ -106,10 +116,30 @@ func classify(err error, notFound errorCode) *apiError {
 		return apiErr(errBadUpstream, "%v", err)
 	case causeNotAcceptable:
 		return apiErr(errManifestInvalid, "upstream has this tag only in forms the Accept header does not allow (a Docker manifest list takes application/vnd.docker.distribution.manifest.list.v2+json, or the schema 2 image given in its place)")
+	case causeToken:
+		return tokenFailure(err)
+	case causeNoSpace:
+		return apiErr(errNoSpace, "the mirror's disk is full: nothing was stored; try again once the operator frees space")
 	case causeSchema1:
 		return apiErr(errFormatRefused, "upstream serves this tag only as a Docker schema 1 manifest (application/vnd.docker.distribution.manifest.v1+prettyjws), which this mirror does not serve; docker 26+ and containerd 2 refuse it by default too: use a tag with a schema 2 or OCI manifest")
 	}
 	return apiErr(errInternal, "internal error")
+}
+
+// tokenFailure answers a token exchange that gave no token: 503 while the
+// service is down or the mirror holds refused credentials back (with when
+// to retry), else 502, the realm's answer being wrong for a mirror whose
+// account should work. The message names the realm and the account, since
+// the fix is the operator's.
+func tokenFailure(err error) *apiError {
+	var te *upstream.TokenError
+	errors.As(err, &te)
+	if te.Unavailable() {
+		e := apiErr(errUnavailable, "%v", te)
+		e.retryAfter = te.Wait
+		return e
+	}
+	return apiErr(errBadUpstream, "%v", te)
 }
 
 // writeError sends err in the distribution spec's JSON error form.

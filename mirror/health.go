@@ -32,6 +32,9 @@ type upstreamStatus struct {
 	Reachable bool      `json:"reachable"`
 	LastOK    time.Time `json:"last_ok,omitzero"`
 	LastError string    `json:"last_error,omitempty"`
+	// TokenError says the realm refuses the mirror's credentials or fails:
+	// every uncached pull fails while it lasts, though the registry answers.
+	TokenError string `json:"token_error,omitempty"`
 }
 
 // Drain makes /readyz answer 503 from now on while every other request is
@@ -69,7 +72,7 @@ func (m *Mirror) upstreamStatus() map[string]upstreamStatus {
 			continue
 		}
 		h := hr.Health()
-		st := upstreamStatus{Reachable: h.Reachable(), LastOK: h.LastOK}
+		st := upstreamStatus{Reachable: h.Reachable(), LastOK: h.LastOK, TokenError: h.TokenError}
 		if !st.Reachable {
 			st.LastError = h.LastError
 		}

@@ -99,7 +99,7 @@ func (m *Mirror) manifestByTag(ctx context.Context, rt route, accept []string) (
 	if !ok {
 		return m.fetchManifest(ctx, rt, accept)
 	}
-	age := m.now().Sub(e.t.FetchedAt)
+	age := m.ages.age(classKey(rt, e.class), e.t.FetchedAt)
 	switch {
 	case age < m.opts.TagTTL:
 		return cached, nil
@@ -165,7 +165,7 @@ func (m *Mirror) headTag(ctx context.Context, rt route, accept []string, e tagEn
 	v, err, _ := m.manifests.Do(key, func() (any, error) {
 		// A client that found the tag expired just before another one's
 		// revalidation finished must not set off a second HEAD.
-		if t, ok := m.rereadTag(rt, e); ok && m.now().Sub(t.FetchedAt) < m.opts.TagTTL {
+		if t, ok := m.rereadTag(rt, e); ok && m.ages.age(classKey(rt, e.class), t.FetchedAt) < m.opts.TagTTL {
 			return upstream.Descriptor{Digest: t.Digest, MediaType: t.MediaType}, nil
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), revalidateTimeout)

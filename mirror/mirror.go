@@ -84,6 +84,9 @@ type Options struct {
 	Offline bool
 	// Now tells the time; tests move it to expire tags without sleeping.
 	Now func() time.Time
+	// Elapsed is the monotonic clock (see answerAges); nil derives it from
+	// Now. Tests set it apart from Now to make the wall clock jump.
+	Elapsed func() time.Duration
 	// Metrics receives the mirror's counters; nil counts into the void.
 	Metrics *metrics.Metrics
 	// FillIdleTimeout ends a blob download that wrote nothing this long;
@@ -141,6 +144,7 @@ type Mirror struct {
 	manifests singleflight.Group
 	classes   *classAnswers
 	negatives *negatives
+	ages      *answerAges
 	tokens    *tokenIssuer // the token realm of AnonymousPull, else nil
 	hosted    hostedStore  // nil unless Options.Hosted
 	uploads   *uploads
@@ -166,6 +170,7 @@ func New(o Options) (*Mirror, error) {
 		fills:     newFills(o.Store, o.pieceOptions(), o.MaxConcurrentFills, o.Metrics, o.Log),
 		classes:   newClassAnswers(maxClassAnswers),
 		negatives: newNegatives(o.NegativeTTL, o.Now, o.Metrics),
+		ages:      newAnswerAges(o.Now, o.Elapsed),
 	}
 	if o.Users != nil && o.AnonymousPull {
 		m.tokens = newTokenIssuer()
@@ -180,6 +185,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.Elapsed == nil {
+		o.Elapsed = elapsedSince(o.Now)
 	}
 	if o.Metrics == nil {
 		o.Metrics = metrics.Discard()

@@ -52,7 +52,7 @@ func (m *Mirror) serveReferrers(w http.ResponseWriter, r *http.Request, rt route
 func (m *Mirror) referrers(ctx context.Context, rt route) (*v1.IndexManifest, string, error) {
 	t, err := m.opts.Store.Referrers(rt.reg.Host, rt.repo, rt.digest)
 	cached, ok := m.cachedReferrers(t.Digest, err)
-	if ok && m.now().Sub(t.FetchedAt) < m.opts.TagTTL {
+	if ok && m.ages.age(referrersKey(rt), t.FetchedAt) < m.opts.TagTTL {
 		return cached, metrics.ResultHit, nil
 	}
 	if ok {
@@ -67,6 +67,10 @@ func (m *Mirror) referrers(ctx context.Context, rt route) (*v1.IndexManifest, st
 		return cached, metrics.ResultStale, nil
 	}
 	return nil, "", err
+}
+
+func referrersKey(rt route) string {
+	return "referrers " + rt.reg.Host + "/" + rt.repo + "@" + rt.digest.String()
 }
 
 func (m *Mirror) cachedReferrers(d v1.Hash, lookup error) (*v1.IndexManifest, bool) {
@@ -120,8 +124,10 @@ func (m *Mirror) rememberReferrers(rt route, idx *v1.IndexManifest) error {
 	if err := m.opts.Store.Put(d, string(types.OCIImageIndex), body); err != nil {
 		return err
 	}
+	fetched := m.now().UTC()
+	m.ages.stored(referrersKey(rt), fetched)
 	return m.opts.Store.SetReferrers(rt.reg.Host, rt.repo, rt.digest, cache.Tag{
-		Digest: d, MediaType: string(types.OCIImageIndex), FetchedAt: m.now().UTC(),
+		Digest: d, MediaType: string(types.OCIImageIndex), FetchedAt: fetched,
 	})
 }
 

@@ -1,6 +1,7 @@
 package mirror_test
 
 import (
+	"bytes"
 	"io"
 	"log/slog"
 	"net"
@@ -25,6 +26,7 @@ type setup struct {
 	realmHosts   []string
 	stall        time.Duration
 	clock        *clock
+	elapsed      *clock // the monotonic clock, when the test moves it apart from clock
 	offline      bool
 	swr          time.Duration
 	allow        []string // Docker Hub's allowlist
@@ -119,6 +121,10 @@ func startMirrorUntilStopped(t testing.TB, hub *upstreamtest.Hub, s setup) runni
 	if s.clock != nil {
 		o.Now = s.clock.Now
 	}
+	if s.elapsed != nil {
+		start := s.elapsed.Now()
+		o.Elapsed = func() time.Duration { return s.elapsed.Now().Sub(start) }
+	}
 	m, err := mirror.New(o)
 	if err != nil {
 		t.Fatal(err)
@@ -173,4 +179,22 @@ func get(t *testing.T, method, url string, hdr ...string) (*http.Response, []byt
 		t.Fatalf("%s %s: reading body: %v", method, url, err)
 	}
 	return resp, body
+}
+
+// syncBuffer collects log lines written from the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -113,15 +113,18 @@ func (m *Mirror) rereadTag(rt route, e tagEntry) (cache.Tag, bool) {
 func (m *Mirror) storeTag(rt route, e tagEntry) error { return m.storeTagAt(rt, e, m.now()) }
 
 // storeTagAt records e's answer as fetched at at. The meaning is written
-// to disk, so its time is wall-clock UTC; an answer kept in memory keeps
-// the clock's monotonic reading, which a clock jump cannot move.
+// to disk, so its time is wall-clock UTC; its age is followed on the
+// monotonic clock from now on (answerAges), which a clock jump cannot move.
 func (m *Mirror) storeTagAt(rt route, e tagEntry, at time.Time) error {
+	key := classKey(rt, e.class)
 	if e.class == "" {
 		e.t.FetchedAt = at.UTC()
+		m.ages.stored(key, e.t.FetchedAt)
 		return m.opts.Store.SetTag(rt.reg.Host, rt.repo, rt.ref.tag, e.t)
 	}
 	e.t.FetchedAt = at
-	m.classes.set(classKey(rt, e.class), e.t)
+	m.ages.stored(key, e.t.FetchedAt)
+	m.classes.set(key, e.t)
 	return nil
 }
 

@@ -2,6 +2,7 @@ package upstream
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -18,7 +19,12 @@ func (c *Client) blobRange(ctx context.Context, repo string, d v1.Hash, offset, 
 	if err != nil {
 		return nil, err
 	}
-	return resp, checkResponse(resp, http.StatusOK, http.StatusPartialContent)
+	err = checkResponse(resp, http.StatusOK, http.StatusPartialContent)
+	var se *StatusError
+	if errors.As(err, &se) && resp.Request.URL.Host != c.base.Host {
+		se.Storage = resp.Request.URL.Host
+	}
+	return resp, err
 }
 
 // blobAt requests bytes of a blob straight from where an earlier redirect

@@ -54,6 +54,7 @@ type Client struct {
 	pause     cooldown
 	obs       Observer
 	health    healthState
+	guard     tokenGuard
 	http      *http.Client
 	tokens    *tokens
 	log       *slog.Logger
@@ -89,6 +90,7 @@ func New(o Options) (*Client, error) {
 		obs:       o.Observer,
 		log:       o.Log,
 	}
+	c.guard = tokenGuard{log: o.Log, obs: o.Observer}
 	c.http = &http.Client{Transport: newSplitTransport(base.Host), CheckRedirect: c.policy.checkRedirect}
 	c.tokens = newTokens(c.fetchToken, c.ping)
 	return c, nil
@@ -225,7 +227,7 @@ func orStatus(err error, resp *http.Response) error {
 	if err != nil {
 		return err
 	}
-	return &StatusError{StatusCode: resp.StatusCode, Method: resp.Request.Method, URL: redactedURL(resp.Request)}
+	return &StatusError{StatusCode: resp.StatusCode, Method: resp.Request.Method, URL: redactedURL(resp.Request), Challenge: challengeError(resp)}
 }
 
 // drain reads a little of a body we discard, so its connection can be reused.

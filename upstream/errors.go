@@ -37,6 +37,14 @@ type StatusError struct {
 	RetryAfter time.Duration
 	Method     string
 	URL        string
+	// Challenge is a 401's WWW-Authenticate error= ("invalid_token",
+	// "insufficient_scope"), if it named one.
+	Challenge string
+	// Storage is the host the registry redirected a blob request to (its
+	// CDN), when that host gave the answer: the registry said the blob
+	// exists by redirecting, so a 403 or 404 there (a signed URL expired,
+	// storage out of step) is a fault, not "not found".
+	Storage string
 }
 
 func (e *StatusError) Error() string {
@@ -67,6 +75,7 @@ func checkResponse(resp *http.Response, ok ...int) error {
 		Method:     resp.Request.Method,
 		URL:        redactedURL(resp.Request),
 		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After")),
+		Challenge:  challengeError(resp),
 	}
 	var body struct {
 		Errors []struct{ Code string } `json:"errors"`
@@ -101,15 +110,32 @@ func parseRetryAfter(v string) time.Duration {
 
 // IsNotFound says upstream does not have the thing or will not show it to us.
 // Docker Hub answers 401 for a repository that is missing or private, so a
-// 401 that survives a fresh token means "not found" to the client.
+// 401 that survives a fresh token means "not found" to the client — unless
+// it says invalid_token: then the registry rejected the token its own realm
+// had just issued, a fault of upstream's (keys out of step, a realm of
+// another registry), and calling it "not found" would hide it.
 func IsNotFound(err error) bool {
 	var se *StatusError
 	if !errors.As(err, &se) {
 		return false
 	}
+	if se.Storage != "" {
+		return false
+	}
 	switch se.StatusCode {
-	case http.StatusNotFound, http.StatusUnauthorized, http.StatusForbidden:
+	case http.StatusUnauthorized:
+		return se.Challenge != "invalid_token"
+	case http.StatusNotFound, http.StatusForbidden:
 		return true
 	}
 	return false
+}
+
+// challengeError reads a 401's error= parameter.
+func challengeError(resp *http.Response) string {
+	if resp.StatusCode != http.StatusUnauthorized {
+		return ""
+	}
+	ch, _ := parseChallenge(resp.Header)
+	return ch.params["error"]
 }

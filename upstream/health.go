@@ -13,6 +13,12 @@ type Health struct {
 	LastOK    time.Time // last answer that was not a server error
 	LastError string    // the latest failure, if it came after LastOK
 	LastErrAt time.Time
+	// TokenError is why the token realm gives the mirror no token (its
+	// credentials refused, or the service failing), since TokenErrorAt;
+	// "" while it issues them. The registry may answer fine meanwhile,
+	// so it is kept apart from Reachable.
+	TokenError   string
+	TokenErrorAt time.Time
 }
 
 // Reachable says the last contact succeeded (or none happened yet).
@@ -38,8 +44,10 @@ func (s *healthState) fail(what string) {
 // Health returns what the client last saw of its registry.
 func (c *Client) Health() Health {
 	c.health.mu.Lock()
-	defer c.health.mu.Unlock()
-	return c.health.h
+	h := c.health.h
+	c.health.mu.Unlock()
+	h.TokenError, h.TokenErrorAt = c.guard.state()
+	return h
 }
 
 func (s *healthState) record(code int, err error) {

@@ -3,6 +3,7 @@ package upstream
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -120,12 +121,45 @@ func (t *tokens) issuedSince(scope, value string, since time.Time) bool {
 }
 
 // fetchToken asks the realm for a pull token, sending Basic credentials
-// (if configured) to the realm and nowhere else.
+// (if configured) to the realm and nowhere else. Every way it can fail but
+// an anonymous refusal is a *TokenError (see there for why).
 func (c *Client) fetchToken(ctx context.Context, ch challenge, scope string) (token, error) {
 	u, err := c.realmURL(ch)
 	if err != nil {
 		return token{}, err
 	}
+	user, pass, err := c.account()
+	if err != nil {
+		return token{}, fmt.Errorf("upstream: credentials: %w", err)
+	}
+	if user != "" && !c.policy.mayReceiveCredentials(u) {
+		return token{}, fmt.Errorf("%w: token realm %s is not on the registry's domain; list it in the upstream's realm_hosts to send it credentials", ErrRefusedHost, u.Host)
+	}
+	fail := &TokenError{Registry: c.base.Host, Realm: u.Redacted(), User: user}
+	if wait := c.guard.wait(user, pass); wait > 0 {
+		fail.Status, fail.Wait = http.StatusUnauthorized, wait
+		return token{}, fail
+	}
+	tok, err := c.exchange(ctx, u, ch, scope, user, pass)
+	var se *StatusError
+	switch {
+	case err == nil:
+		c.guard.issued()
+		return tok, nil
+	case errors.As(err, &se):
+		if user == "" && (se.StatusCode == http.StatusUnauthorized || se.StatusCode == http.StatusForbidden) {
+			return token{}, err // the scope is not visible to anonymous requests: "not found"
+		}
+		fail.Status = se.StatusCode
+	default:
+		fail.Err = err
+	}
+	c.guard.failed(fail, pass)
+	return token{}, fail
+}
+
+// exchange sends one token request (retried as any other) and reads its answer.
+func (c *Client) exchange(ctx context.Context, u *url.URL, ch challenge, scope, user, pass string) (token, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return token{}, err
@@ -136,14 +170,7 @@ func (c *Client) fetchToken(ctx context.Context, ch challenge, scope string) (to
 	}
 	q.Set("scope", scope)
 	req.URL.RawQuery = q.Encode()
-	user, pass, err := c.account()
-	if err != nil {
-		return token{}, fmt.Errorf("upstream: credentials: %w", err)
-	}
 	if user != "" {
-		if !c.policy.mayReceiveCredentials(u) {
-			return token{}, fmt.Errorf("%w: token realm %s is not on the registry's domain; list it in the upstream's realm_hosts to send it credentials", ErrRefusedHost, u.Host)
-		}
 		req.SetBasicAuth(user, pass)
 	}
 	req.Header.Set("User-Agent", c.userAgent)
@@ -187,14 +214,14 @@ func decodeToken(r io.Reader) (token, error) {
 		ExpiresIn   int    `json:"expires_in"`
 	}
 	if err := json.NewDecoder(io.LimitReader(r, 64<<10)).Decode(&body); err != nil {
-		return token{}, fmt.Errorf("upstream: decoding token: %w", err)
+		return token{}, fmt.Errorf("%w: decoding it: %v", ErrMalformedToken, err)
 	}
 	v := body.Token
 	if v == "" {
 		v = body.AccessToken
 	}
 	if v == "" {
-		return token{}, fmt.Errorf("upstream: token endpoint returned no token")
+		return token{}, ErrMalformedToken
 	}
 	// The token spec's default lifetime is 60 s. Renew at 90% of it so a
 	// request never sets off with a token that dies in flight.

@@ -38,6 +38,12 @@ func (h *Hub) AddBlob(repo string, content []byte) v1.Hash {
 // credentials, creating it if needed.
 func (h *Hub) SetPrivate(repo string) { h.store.setPrivate(repo) }
 
+// SetPrivateTo makes repo private to the named accounts only, as a Hub
+// repository is to its owner and collaborators: another valid account gets
+// a token that grants nothing on it, and then the registry's 401, exactly
+// as for a repository that does not exist.
+func (h *Hub) SetPrivateTo(repo string, users ...string) { h.store.setPrivate(repo, users...) }
+
 // Tag points tag at a manifest already stored in repo, as a push of a new
 // image under an old tag would; it panics if the digest is not there.
 func (h *Hub) Tag(repo, tag string, digest v1.Hash) {

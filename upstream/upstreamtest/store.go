@@ -19,6 +19,7 @@ type manifest struct {
 
 type repository struct {
 	private   bool
+	readers   map[string]bool // nil: any account; else only these (Hub's owner and collaborators)
 	tags      map[string]v1.Hash
 	manifests map[v1.Hash]manifest
 	blobs     map[v1.Hash]int64 // linked blobs and their sizes
@@ -76,18 +77,26 @@ func (s *store) setTag(repo, tag string, d v1.Hash) error {
 	return nil
 }
 
-func (s *store) setPrivate(repo string) {
+func (s *store) setPrivate(repo string, readers ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.repo(repo).private = true
+	r := s.repo(repo)
+	r.private = true
+	if len(readers) > 0 {
+		r.readers = map[string]bool{}
+		for _, u := range readers {
+			r.readers[u] = true
+		}
+	}
 }
 
-// visible reports whether a token request may be granted pull on repo.
-func (s *store) visible(repo string, authed bool) bool {
+// visible reports whether a token request by user ("" anonymous, else
+// already authenticated) may be granted pull on repo.
+func (s *store) visible(repo, user string) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	r, ok := s.repos[repo]
-	return ok && (!r.private || authed)
+	return ok && (!r.private || user != "" && (r.readers == nil || r.readers[user]))
 }
 
 // manifest resolves a tag or digest reference.

@@ -50,7 +50,10 @@ func (h *Hub) issueToken(w http.ResponseWriter, r *http.Request) {
 		tokenError(w, http.StatusUnauthorized, "incorrect username or password")
 		return
 	}
-	tok := h.tokens.issue(h.grantable(scopes, basic), h.opts.TokenTTL)
+	if !basic {
+		user = ""
+	}
+	tok := h.tokens.issue(h.grantable(scopes, user), h.opts.TokenTTL)
 	writeJSON(w, http.StatusOK, tokenResponse{
 		Token: tok, AccessToken: tok,
 		ExpiresIn: int64(math.Ceil(h.opts.TokenTTL.Seconds())),
@@ -61,11 +64,11 @@ func (h *Hub) issueToken(w http.ResponseWriter, r *http.Request) {
 // grantable grants pull on each requested repository the caller may see.
 // Unknown repositories are silently left out, exactly as Hub does: the token
 // is issued, and the registry answers 401 later.
-func (h *Hub) grantable(scopes []string, authed bool) map[string]bool {
+func (h *Hub) grantable(scopes []string, user string) map[string]bool {
 	repos := map[string]bool{}
 	for _, s := range scopes {
 		repo, ok := pullScope(s)
-		if ok && h.store.visible(repo, authed) {
+		if ok && h.store.visible(repo, user) {
 			repos[repo] = true
 		}
 	}

@@ -1,0 +1,136 @@
+package cache_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/cache/cachetest"
+)
+
+// storedThenReopened stores b, closes the store cleanly, lets damage act
+// on its file, and opens the store again: content from an earlier run.
+func storedThenReopened(t *testing.T, b cachetest.Blob, damage func(path string)) *cache.Store {
+	t.Helper()
+	dir := t.TempDir()
+	s := mustOpen(t, dir, cache.Options{})
+	cachetest.Fill(t, s, b)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	damage(cache.BlobPath(dir, b.Digest))
+	return mustOpen(t, dir, cache.Options{})
+}
+
+func flipByte(t *testing.T, at int64) func(string) {
+	return func(path string) {
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		b := []byte{0}
+		f.ReadAt(b, at)
+		b[0] ^= 0x40
+		if _, err := f.WriteAt(b, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// awaitGone waits (bounded) for the store to drop b, which it does off
+// the reader's path.
+func awaitGone(t *testing.T, s *cache.Store, b cachetest.Blob) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for cachetest.PresentNoTouch(s, b) {
+		if time.Now().After(deadline) {
+			t.Fatal("the damaged blob was never removed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// A byte flipped on disk between two runs: the first full read returns
+// every byte but the last chunk, then an error wrapping ErrCorrupt, so no
+// client gets a complete wrong body; the blob is then removed, and the
+// next Open is a miss.
+func TestFlippedByteIsCaughtOnFirstRead(t *testing.T) {
+	b := cachetest.NewBlob("flip", 3<<20)
+	s := storedThenReopened(t, b, flipByte(t, 1<<20))
+	f, err := s.Open(b.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(f)
+	f.Close()
+	if !errors.Is(err, cache.ErrCorrupt) || len(got) >= len(b.Body) {
+		t.Fatalf("read %d of %d bytes, error %v; want fewer and ErrCorrupt", len(got), len(b.Body), err)
+	}
+	awaitGone(t, s, b)
+	if _, err := s.Open(b.Digest); !errors.Is(err, cache.ErrNotFound) {
+		t.Errorf("Open after the damage was found: %v, want ErrNotFound", err)
+	}
+}
+
+// A truncated file is caught by its size before a byte is read.
+func TestTruncatedBlobIsAMiss(t *testing.T) {
+	b := cachetest.NewBlob("trunc", 1<<20)
+	s := storedThenReopened(t, b, func(path string) {
+		if err := os.Truncate(path, 1000); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if _, err := s.Open(b.Digest); !errors.Is(err, cache.ErrNotFound) {
+		t.Fatalf("Open of a truncated blob: %v, want ErrNotFound", err)
+	}
+	awaitGone(t, s, b)
+}
+
+// An intact blob from an earlier run is verified once, then served as the
+// plain file; a Range read of an unverified blob is not a claim to the
+// whole and passes through.
+func TestIntactBlobVerifiesOnce(t *testing.T) {
+	b := cachetest.NewBlob("intact", 1<<20)
+	s := storedThenReopened(t, b, func(string) {})
+	f, _ := s.Open(b.Digest)
+	if _, ok := f.(*os.File); ok {
+		t.Fatal("the first read after a restart is not verified")
+	}
+	f.Seek(1000, io.SeekStart)
+	part := make([]byte, 100)
+	if _, err := io.ReadFull(f, part); err != nil || !bytes.Equal(part, b.Body[1000:1100]) {
+		t.Fatalf("range read: %v", err)
+	}
+	f.Seek(0, io.SeekStart)
+	if got, err := io.ReadAll(f); err != nil || !bytes.Equal(got, b.Body) {
+		t.Fatalf("full read: %d bytes, %v", len(got), err)
+	}
+	f.Close()
+	f, _ = s.Open(b.Digest)
+	defer f.Close()
+	if _, ok := f.(*os.File); !ok {
+		t.Error("a blob verified since start is verified again")
+	}
+}
+
+// A manifest damaged on disk is a miss, never a body under its digest.
+func TestDamagedManifestIsAMiss(t *testing.T) {
+	b := cachetest.NewBlob(`{"schemaVersion":2}`, 300)
+	dir := t.TempDir()
+	s := mustOpen(t, dir, cache.Options{})
+	if err := s.Put(b.Digest, "application/vnd.oci.image.manifest.v1+json", b.Body); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	flipByte(t, 10)(cache.BlobPath(dir, b.Digest))
+	s = mustOpen(t, dir, cache.Options{})
+	if _, _, err := s.ReadAll(b.Digest); !errors.Is(err, cache.ErrNotFound) {
+		t.Fatalf("ReadAll of a damaged manifest: %v, want ErrNotFound", err)
+	}
+	awaitGone(t, s, b)
+}
