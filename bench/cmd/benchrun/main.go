@@ -41,6 +41,9 @@ type config struct {
 	farConn, farLinkBW int64
 	farRTT             time.Duration
 	hubmirrorFlags     string
+	// scenario 4's wrk runs: each this long, rounds interleaving the systems
+	manifestWrk    time.Duration
+	manifestRepeat int
 }
 
 func parseFlags() config {
@@ -59,7 +62,9 @@ func parseFlags() config {
 	flag.IntVar(&c.repeat, "repeat", 3, "repetitions of scenarios 2 and 3, each on fresh blobs; medians are reported")
 	flag.IntVar(&c.tags, "tags", 100, "scenario 7's warm pulls (one per tag)")
 	flag.IntVar(&c.warmPulls, "warm-rounds", 5, "scenario 6's warm docker pull rounds")
-	flag.DurationVar(&c.wrkDuration, "wrk-duration", 10*time.Second, "scenario 4's wrk run")
+	flag.DurationVar(&c.wrkDuration, "wrk-duration", 10*time.Second, "a wrk run of a scenario without its own setting (scenario 4 has --manifest-wrk-duration)")
+	flag.DurationVar(&c.manifestWrk, "manifest-wrk-duration", 4*time.Second, "scenario 4: one wrk run (of one request kind, one system)")
+	flag.IntVar(&c.manifestRepeat, "manifest-repeat", 3, "scenario 4: rounds, each running every kind on nginx, hubmirror and registry:2 in turn")
 	flag.DurationVar(&c.idle, "idle", 5*time.Second, "scenario 5's pause before reading idle RSS")
 	flag.DurationVar(&c.timeout, "timeout", 25*time.Minute, "the whole run's limit")
 	flag.BoolVar(&c.docker, "docker", true, "run scenario 6 (needs root, dockerd, containerd, runc)")
@@ -116,7 +121,6 @@ type bench struct {
 	nginxBuf *system
 	res      *results
 
-	manifestBody []byte // scenario 4's manifest, for nginx to serve
 	// loopbackBandwidth is --bandwidth, which scenario 8 restores after it.
 	loopbackBandwidth int64
 }
@@ -186,6 +190,7 @@ func (b *bench) recordSetup() {
 	b.res.setup = setupNotes{
 		bigBlob: b.hub.Blobs[0].Size, coldBlob: b.hub.Blobs[1].Size, bandwidth: b.cfg.bandwidth,
 		clients: b.cfg.clients, runs: b.cfg.runs, repeat: b.cfg.repeat, wrkDuration: b.cfg.wrkDuration,
+		manifestWrk: b.cfg.manifestWrk, manifestRepeat: b.cfg.manifestRepeat,
 		warmPulls: b.cfg.warmPulls, tagPulls: b.cfg.tags,
 		farBlob: b.hub.Blobs[1+2*b.cfg.repeat].Size, farLink: b.farLink(), farLayers: farLayerCount(b.hub.FarImages),
 		hubmirrorFlags: b.cfg.hubmirrorFlags,

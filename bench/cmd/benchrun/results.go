@@ -27,7 +27,7 @@ type results struct {
 	coldRuns map[string][]float64 // scenario 2: one client's wall, per repetition
 	fan      map[string][]fanout  // scenario 3, per repetition
 	mem      map[string]memory    // scenario 5
-	wrk      map[string]wrkResult
+	manifest manifestRuns         // scenario 4
 	docker   map[string]dockerResult
 	tags     map[string]tagResult
 	far      farResults  // scenario 8
@@ -43,6 +43,8 @@ type setupNotes struct {
 	clients, runs     int
 	repeat            int
 	wrkDuration       time.Duration
+	manifestWrk       time.Duration // scenario 4: one wrk run
+	manifestRepeat    int           // scenario 4: rounds
 	warmPulls         int
 	tagPulls          int
 	farBlob           int64 // scenario 8
@@ -56,7 +58,7 @@ func newResults() *results {
 		started: time.Now(), loadStart: loadAverage(),
 		warmMBps: map[string]float64{}, warmRuns: map[string][]float64{}, warmCPU: map[string]float64{},
 		coldRuns: map[string][]float64{},
-		fan:      map[string][]fanout{}, mem: map[string]memory{}, wrk: map[string]wrkResult{},
+		fan:      map[string][]fanout{}, mem: map[string]memory{}, manifest: manifestRuns{},
 		docker: map[string]dockerResult{}, tags: map[string]tagResult{},
 		far: newFarResults(),
 	}
