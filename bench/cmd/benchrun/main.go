@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+
 	"github.com/hubmirror/hubmirror/bench/internal/hubinfo"
 )
 
@@ -44,6 +45,9 @@ type config struct {
 	// scenario 4's wrk runs: each this long, rounds interleaving the systems
 	manifestWrk    time.Duration
 	manifestRepeat int
+	// scenario 12: the warm blob 500 clients fetch, and one run's length
+	manyBlob     string
+	manyDuration time.Duration
 }
 
 func parseFlags() config {
@@ -70,6 +74,8 @@ func parseFlags() config {
 	flag.BoolVar(&c.docker, "docker", true, "run scenario 6 (needs root, dockerd, containerd, runc)")
 	flag.BoolVar(&c.perf, "perf", false, "record a system-wide `perf record -g` profile of scenarios 3 and 4, per system, into the work dir")
 	flag.StringVar(&c.only, "only", "", "run only these scenarios, e.g. 3,4 (for profiling; RESULTS.md then lacks the rest)")
+	flag.StringVar(&c.manyBlob, "many-blob", "64MiB", "scenario 12's warm blob, fetched by 500 clients at once")
+	flag.DurationVar(&c.manyDuration, "many-duration", 5*time.Second, "scenario 12: one run of the 500 clients")
 	flag.StringVar(&c.farBlob, "far-blob", "256MiB", "scenario 8's cold blobs")
 	farConn := flag.String("far-conn-bandwidth", "20MB", "scenario 8: cap on each CDN connection (per second)")
 	farLink := flag.String("far-link-bandwidth", "200MB", "scenario 8: cap shared by all CDN connections (per second)")
@@ -163,6 +169,10 @@ func (b *bench) start() error {
 	for range 2 * b.cfg.repeat {
 		sizes = append(sizes, b.cfg.farBlob)
 	}
+	for range len(crowdSizes) * b.cfg.repeat { // scenario 11
+		sizes = append(sizes, b.cfg.coldBlob)
+	}
+	sizes = append(sizes, b.cfg.manyBlob) // scenario 12
 	var err error
 	if b.loopbackBandwidth, err = hubinfo.ParseSize(b.cfg.bandwidth); err != nil {
 		return fmt.Errorf("--bandwidth: %w", err)
@@ -191,6 +201,7 @@ func (b *bench) recordSetup() {
 		bigBlob: b.hub.Blobs[0].Size, coldBlob: b.hub.Blobs[1].Size, bandwidth: b.cfg.bandwidth,
 		clients: b.cfg.clients, runs: b.cfg.runs, repeat: b.cfg.repeat, wrkDuration: b.cfg.wrkDuration,
 		manifestWrk: b.cfg.manifestWrk, manifestRepeat: b.cfg.manifestRepeat,
+		manyBlob: b.manyBlob().Size, manyDuration: b.cfg.manyDuration,
 		warmPulls: b.cfg.warmPulls, tagPulls: b.cfg.tags,
 		farBlob: b.hub.Blobs[1+2*b.cfg.repeat].Size, farLink: b.farLink(), farLayers: farLayerCount(b.hub.FarImages),
 		hubmirrorFlags: b.cfg.hubmirrorFlags,
@@ -210,6 +221,8 @@ func (b *bench) scenarios() {
 		{"2", "2 cold one client", b.coldOne},
 		{"1", "1 warm blob", b.warmBlob},
 		{"4", "4 warm manifest", b.manifests},
+		{"11", "11 cold crowds, upstream uncapped", b.crowdFills},
+		{"12", "12 500 clients of a warm blob", b.manyWarm},
 		{"7", "7 fresh tags", b.freshTags},
 		{"6", "6 docker pull", b.dockerPulls},
 		{"9", "9 push", b.pushes},

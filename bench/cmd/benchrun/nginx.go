@@ -20,7 +20,7 @@ master_process on;
 worker_processes auto;
 pid %[1]s/nginx.pid;
 error_log %[1]s/error.log warn;
-events { worker_connections 256; }
+events { worker_connections 4096; } # scenario 12 holds 500 clients at once
 http {
   default_type application/octet-stream;
   access_log off;

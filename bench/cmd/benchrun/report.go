@@ -88,6 +88,8 @@ func writeNotes(b *strings.Builder, r *results) {
 		fmt.Sprintf("2: the reference fetches a token, then GETs the blob from the fake hub (307 to its CDN). Each system gets the same GET for a blob it does not have; wall = request to last byte. %d runs, each on a fresh blob, direct/hubmirror/registry:2 back to back; the ratio is the median of the per-run ratios.", s.repeat),
 		fmt.Sprintf("3: %d runs, each on a fresh blob, every system back to back; one client starts, the other %d start together once it has received 32 MiB (so they join a download in flight). Upstream bytes are the CDN's body bytes for the whole scenario. \"slowest client\" is the longest single client's request-to-last-byte time; its ratio is to the same system's scenario-2 time (same size, same cap). The nginx reference runs the same %d clients against the same bytes as a file nginx already has: what delivering %d copies costs on this machine with nothing to fetch.", s.repeat, s.clients-1, s.clients, s.clients),
 		manifestNote(s),
+		crowdNote(s),
+		manyNote(s),
 		"5: each system is started just before scenario 3, so VmHWM (/proc/PID/status) read right after it is the peak of start-up plus the fan-out; idle is VmRSS after a pause.",
 		fmt.Sprintf("6: a private dockerd (vfs, no bridge/iptables; e2e's daemon.json) with `registry-mirrors` = the system pulls the e2e image set (4 images, SeedStandard) one after another; warm = `docker rmi` of all four then pull again, median of %d rounds.", s.warmPulls),
 		"9: `crane push` (v0.22.1) of an OCI layout whose one layer is fresh random bytes, to a hosted name on hubmirror and to the distribution registry run as a plain registry (no proxy), alternating which goes first, `sync` before each; MB/s = layer bytes / wall of the push; ratio = median of per-run ratios. Peak RSS is VmHWM reset (/proc/PID/clear_refs) just before each push. Pull: warm `curl -o /dev/null` of the pushed layer and of a mirrored blob of the same size already cached, interleaved.",
@@ -110,6 +112,8 @@ func tableRows(r *results) []row {
 	rows = append(rows, coldRows(r)...)
 	rows = append(rows, fanRows(r)...)
 	rows = append(rows, wrkRows(r)...)
+	rows = append(rows, crowdRows(r)...)
+	rows = append(rows, manyRows(r)...)
 	rows = append(rows, memRows(r)...)
 	rows = append(rows, dockerRows(r)...)
 	rows = append(rows, tagRows(r)...)

@@ -28,6 +28,8 @@ type results struct {
 	fan      map[string][]fanout  // scenario 3, per repetition
 	mem      map[string]memory    // scenario 5
 	manifest manifestRuns         // scenario 4
+	crowd    crowdResults         // scenario 11
+	many     manyResults          // scenario 12
 	docker   map[string]dockerResult
 	tags     map[string]tagResult
 	far      farResults  // scenario 8
@@ -45,6 +47,8 @@ type setupNotes struct {
 	wrkDuration       time.Duration
 	manifestWrk       time.Duration // scenario 4: one wrk run
 	manifestRepeat    int           // scenario 4: rounds
+	manyBlob          int64         // scenario 12's warm blob
+	manyDuration      time.Duration // scenario 12: one run
 	warmPulls         int
 	tagPulls          int
 	farBlob           int64 // scenario 8
@@ -58,7 +62,7 @@ func newResults() *results {
 		started: time.Now(), loadStart: loadAverage(),
 		warmMBps: map[string]float64{}, warmRuns: map[string][]float64{}, warmCPU: map[string]float64{},
 		coldRuns: map[string][]float64{},
-		fan:      map[string][]fanout{}, mem: map[string]memory{}, manifest: manifestRuns{},
+		fan:      map[string][]fanout{}, mem: map[string]memory{}, manifest: manifestRuns{}, crowd: crowdResults{}, many: manyResults{},
 		docker: map[string]dockerResult{}, tags: map[string]tagResult{},
 		far: newFarResults(),
 	}
