@@ -90,19 +90,26 @@ func wrkMedian(runs []wrkResult, fig func(wrkResult) float64) float64 {
 	return median(wrkFigures(runs, fig))
 }
 
-func wrkFigures(runs []wrkResult, fig func(wrkResult) float64) []float64 {
+func wrkFigures(runs []wrkResult, fig func(wrkResult) float64) []float64 { return figuresOf(runs, fig) }
+
+func wrkFig(runs []wrkResult, fig func(wrkResult) float64, format string) string {
+	return medianSpread(figuresOf(runs, fig), format)
+}
+
+// figuresOf is one figure of each run.
+func figuresOf[T any](runs []T, fig func(T) float64) []float64 {
 	xs := make([]float64, len(runs))
-	for i, w := range runs {
-		xs[i] = fig(w)
+	for i, r := range runs {
+		xs[i] = fig(r)
 	}
 	return xs
 }
 
-func wrkFig(runs []wrkResult, fig func(wrkResult) float64, format string) string {
-	if len(runs) == 0 {
+// medianSpread is "median (min–max)", or the one figure, or none.
+func medianSpread(xs []float64, format string) string {
+	if len(xs) == 0 {
 		return none
 	}
-	xs := wrkFigures(runs, fig)
 	m := fmt.Sprintf(format, median(xs))
 	if len(xs) < 2 {
 		return m

@@ -43,23 +43,11 @@ func bestMany(r *results) string {
 }
 
 func manyFigures(runs []manyResult, fig func(manyResult) float64) []float64 {
-	xs := make([]float64, len(runs))
-	for i, m := range runs {
-		xs[i] = fig(m)
-	}
-	return xs
+	return figuresOf(runs, fig)
 }
 
 func manyFig(runs []manyResult, fig func(manyResult) float64, format string) string {
-	xs := manyFigures(runs, fig)
-	if len(xs) == 0 {
-		return none
-	}
-	m := fmt.Sprintf(format, median(xs))
-	if len(xs) < 2 {
-		return m
-	}
-	return m + " (" + fmt.Sprintf(format, slices.Min(xs)) + "–" + fmt.Sprintf(format, slices.Max(xs)) + ")"
+	return medianSpread(figuresOf(runs, fig), format)
 }
 
 func manyErrors(runs []manyResult) int64 {
