@@ -8,6 +8,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/internal/logbuf"
 	"github.com/hubmirror/hubmirror/mirror"
 	"github.com/hubmirror/hubmirror/upstream"
 )
@@ -65,6 +66,7 @@ func mirrorFlags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "trusted-proxy", EnvVars: env("TRUSTED_PROXY"), Usage: "CIDR of a load balancer whose X-Forwarded-For (access log client), X-Forwarded-Proto and -Host (token realm URL) are believed, e.g. 10.0.0.0/8 (repeatable; comma-separated in the env var; trusted-proxy: list in the config file)"},
 		&cli.StringFlag{Name: "log-level", Value: "info", EnvVars: env("LOG_LEVEL"), Usage: "debug, info, warn or error"},
 		&cli.StringFlag{Name: "log-format", Value: "text", EnvVars: env("LOG_FORMAT"), Usage: "text or json"},
+		&cli.DurationFlag{Name: "log-flush-interval", Value: logbuf.DefaultInterval, EnvVars: env("LOG_FLUSH_INTERVAL"), Usage: "info lines (the access log) wait in memory up to this long and are written in batches; warnings and errors are written at once, and all at shutdown, so a crash loses at most this much of the access log (0: write every line at once)"},
 	}
 }
 

@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/hubmirror/hubmirror/cache"
+	"github.com/hubmirror/hubmirror/internal/logbuf"
 	"github.com/hubmirror/hubmirror/metrics"
 	"github.com/hubmirror/hubmirror/mirror"
 	"github.com/hubmirror/hubmirror/upstream"
@@ -31,7 +33,9 @@ func serveCommand() *cli.Command {
 // serve wires the store, the upstream clients and the mirror together
 // and runs the listeners until a signal stops them.
 func serve(c *cli.Context) error {
-	log, err := newLogger(c.String("log-level"), c.String("log-format"))
+	sink := logbuf.New(os.Stderr, c.Duration("log-flush-interval"))
+	defer sink.Close() // before main prints the error that ended serve
+	log, err := newLogger(c.String("log-level"), c.String("log-format"), sink, c.Duration("log-flush-interval"))
 	if err != nil {
 		return err
 	}
@@ -51,19 +55,29 @@ func serve(c *cli.Context) error {
 	return runServers(c.Context, log, plan, listenersFromFlags(c, m.Handler(), m, reg)...)
 }
 
-func newLogger(level, format string) (*slog.Logger, error) {
+// newLogger writes to sink; with a flush interval, sink batches the info
+// lines (one write(2) per access line cost ~18% of warm manifest req/s)
+// and writes warnings and errors at once.
+func newLogger(level, format string, sink *logbuf.Writer, interval time.Duration) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, err
 	}
 	opts := &slog.HandlerOptions{Level: l}
+	var h slog.Handler
 	switch format {
 	case "text":
-		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+		h = slog.NewTextHandler(sink, opts)
 	case "json":
-		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+		h = slog.NewJSONHandler(sink, opts)
+	default:
+		return nil, fmt.Errorf("log format %q: want text or json", format)
 	}
-	return nil, fmt.Errorf("log format %q: want text or json", format)
+	urgent := slog.LevelWarn
+	if interval <= 0 {
+		urgent = slog.LevelDebug // every line at once, as asked
+	}
+	return slog.New(logbuf.Urgent(h, sink, urgent)), nil
 }
 
 // openStore opens the cache as the flags describe it.

@@ -77,7 +77,7 @@ install_debs() {
 	command -v nginx >/dev/null || missing+=(nginx-light)
 	command -v wrk >/dev/null || missing+=(wrk)
 	command -v curl >/dev/null || missing+=(curl)
-	command -v haproxy >/dev/null || missing+=(haproxy) # scenario 11's balancer
+	command -v haproxy >/dev/null || missing+=(haproxy) # scenario 13's balancer
 	if [[ " $* " != *" --docker=false "* ]]; then
 		command -v dockerd >/dev/null || missing+=(docker.io)
 		command -v containerd >/dev/null || missing+=(containerd)

@@ -28,7 +28,8 @@ type Metrics struct {
 	Uploads          *prometheus.CounterVec // event (UploadEvents)
 	UploadBytes      prometheus.Counter
 
-	cache *cacheCollector // size, cap, entries, evictions, hosted: see WatchCache
+	cache  *cacheCollector // size, cap, entries, evictions, hosted: see WatchCache
+	series series          // the per-request children, remembered: see series.go
 
 	UpstreamTokenFailures *prometheus.CounterVec // upstream, reason (TokenFailureReasons)
 }

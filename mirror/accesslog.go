@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/hubmirror/hubmirror/metrics"
@@ -78,20 +77,21 @@ func (m *Mirror) observe(next http.Handler) http.Handler {
 
 func (m *Mirror) count(r *http.Request, rec *recorder, took time.Duration) {
 	mt := m.opts.Metrics
-	mt.HTTPRequests.WithLabelValues(rec.route, r.Method, strconv.Itoa(rec.status)).Inc()
-	mt.HTTPDuration.WithLabelValues(rec.route).Observe(took.Seconds())
+	requests, durations := mt.Request(rec.route, r.Method, rec.status)
+	requests.Inc()
+	durations.Observe(took.Seconds())
 	// Tag lists and referrers note their cache outcome for the log line;
 	// the lookup counter keeps to the kinds metrics declares.
 	if rec.cache == "" || !slices.Contains(metrics.LookupKinds, rec.route) {
 		return
 	}
-	mt.CacheLookups.WithLabelValues(rec.route, rec.cache).Inc()
+	mt.Lookup(rec.route, rec.cache).Inc()
 	if rec.route == routeBlob.String() && r.Method == http.MethodGet {
 		source := metrics.SourceCache
 		if rec.cache == metrics.ResultMiss {
 			source = metrics.SourceFill
 		}
-		mt.ServedBytes.WithLabelValues(source).Add(float64(rec.bytes))
+		mt.Served(source).Add(float64(rec.bytes))
 	}
 }
 

@@ -243,7 +243,7 @@ func (m *Mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // route parses the request and refuses what the mirror never does:
 // writes, anywhere but in a hosted repository.
 func (m *Mirror) route(r *http.Request) (route, error) {
-	rt, err := parseRoute(r.URL.EscapedPath(), r.URL.Query().Get("ns"), m.regs)
+	rt, err := parseRoute(r.URL.EscapedPath(), namespaceParam(r), m.regs)
 	if rt.hosted {
 		return rt, err
 	}
@@ -271,4 +271,13 @@ func (o Options) withFillDefaults() Options {
 
 func (o Options) pieceOptions() pieceOptions {
 	return pieceOptions{threshold: o.FillPieceThreshold, size: o.FillPieceSize, parallelism: o.FillParallelism, idle: o.FillIdleTimeout}
+}
+
+// namespaceParam is ?ns=, without parsing an empty query (most requests'):
+// url.Values is a map allocated per call.
+func namespaceParam(r *http.Request) string {
+	if r.URL.RawQuery == "" {
+		return ""
+	}
+	return r.URL.Query().Get("ns")
 }

@@ -1,24 +1,16 @@
 package mirror
 
 import (
-	"regexp"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-)
-
-// The distribution spec's grammar for repository names and tags.
-var (
-	nameComponent = `[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*`
-	repoPattern   = regexp.MustCompile(`^` + nameComponent + `(?:/` + nameComponent + `)*$`)
-	tagPattern    = regexp.MustCompile(`^[a-zA-Z0-9_][a-zA-Z0-9._-]{0,127}$`)
 )
 
 const maxNameLength = 255
 
 // validName checks a repository name against the distribution grammar.
 func validName(name string) error {
-	if len(name) > maxNameLength || !repoPattern.MatchString(name) {
+	if len(name) > maxNameLength || !validRepoName(name) {
 		return apiErr(errNameInvalid, "invalid repository name %q", name)
 	}
 	return nil
@@ -44,7 +36,7 @@ func parseReference(ref string) (reference, error) {
 		d, err := parseDigest(ref)
 		return reference{digest: d}, err
 	}
-	if !tagPattern.MatchString(ref) {
+	if !validTag(ref) {
 		return reference{}, apiErr(errTagInvalid, "invalid tag %q", ref)
 	}
 	return reference{tag: ref}, nil

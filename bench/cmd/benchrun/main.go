@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+
 	"github.com/hubmirror/hubmirror/bench/internal/hubinfo"
 )
 
@@ -41,9 +42,15 @@ type config struct {
 	farConn, farLinkBW int64
 	farRTT             time.Duration
 	hubmirrorFlags     string
-	// scenario 11's cluster pull
+	// scenario 13's cluster pull
 	clusterClients, clusterImages int
 	clusterLayer, haproxyCfg      string
+	// scenario 4's wrk runs: each this long, rounds interleaving the systems
+	manifestWrk    time.Duration
+	manifestRepeat int
+	// scenario 12: the warm blob 500 clients fetch, and one run's length
+	manyBlob     string
+	manyDuration time.Duration
 }
 
 func parseFlags() config {
@@ -62,20 +69,24 @@ func parseFlags() config {
 	flag.IntVar(&c.repeat, "repeat", 3, "repetitions of scenarios 2 and 3, each on fresh blobs; medians are reported")
 	flag.IntVar(&c.tags, "tags", 100, "scenario 7's warm pulls (one per tag)")
 	flag.IntVar(&c.warmPulls, "warm-rounds", 5, "scenario 6's warm docker pull rounds")
-	flag.DurationVar(&c.wrkDuration, "wrk-duration", 10*time.Second, "scenario 4's wrk run")
+	flag.DurationVar(&c.wrkDuration, "wrk-duration", 10*time.Second, "a wrk run of a scenario without its own setting (scenario 4 has --manifest-wrk-duration)")
+	flag.DurationVar(&c.manifestWrk, "manifest-wrk-duration", 4*time.Second, "scenario 4: one wrk run (of one request kind, one system)")
+	flag.IntVar(&c.manifestRepeat, "manifest-repeat", 3, "scenario 4: rounds, each running every kind on nginx, hubmirror and registry:2 in turn")
 	flag.DurationVar(&c.idle, "idle", 5*time.Second, "scenario 5's pause before reading idle RSS")
 	flag.DurationVar(&c.timeout, "timeout", 25*time.Minute, "the whole run's limit")
 	flag.BoolVar(&c.docker, "docker", true, "run scenario 6 (needs root, dockerd, containerd, runc)")
 	flag.BoolVar(&c.perf, "perf", false, "record a system-wide `perf record -g` profile of scenarios 3 and 4, per system, into the work dir")
 	flag.StringVar(&c.only, "only", "", "run only these scenarios, e.g. 3,4 (for profiling; RESULTS.md then lacks the rest)")
+	flag.StringVar(&c.manyBlob, "many-blob", "64MiB", "scenario 12's warm blob, fetched by 500 clients at once")
+	flag.DurationVar(&c.manyDuration, "many-duration", 5*time.Second, "scenario 12: one run of the 500 clients")
 	flag.StringVar(&c.farBlob, "far-blob", "256MiB", "scenario 8's cold blobs")
 	farConn := flag.String("far-conn-bandwidth", "20MB", "scenario 8: cap on each CDN connection (per second)")
 	farLink := flag.String("far-link-bandwidth", "200MB", "scenario 8: cap shared by all CDN connections (per second)")
 	flag.StringVar(&c.hubmirrorFlags, "hubmirror-flags", "", "extra hubmirror serve flags, space-separated, to try a setting (RESULTS.md then says so)")
-	flag.IntVar(&c.clusterClients, "cluster-clients", 32, "scenario 11: concurrent clients, split across the images")
-	flag.IntVar(&c.clusterImages, "cluster-images", 6, "scenario 11: images sharing one base layer")
-	flag.StringVar(&c.clusterLayer, "cluster-layer", "8MiB", "scenario 11: size of every layer of its images")
-	flag.StringVar(&c.haproxyCfg, "haproxy-cfg", deployedCfg, "scenario 11: the deployed HAProxy config, used as it is (another file only to try a setting; RESULTS.md then says so)")
+	flag.IntVar(&c.clusterClients, "cluster-clients", 32, "scenario 13: concurrent clients, split across the images")
+	flag.IntVar(&c.clusterImages, "cluster-images", 6, "scenario 13: images sharing one base layer")
+	flag.StringVar(&c.clusterLayer, "cluster-layer", "8MiB", "scenario 13: size of every layer of its images")
+	flag.StringVar(&c.haproxyCfg, "haproxy-cfg", deployedCfg, "scenario 13: the deployed HAProxy config, used as it is (another file only to try a setting; RESULTS.md then says so)")
 	flag.DurationVar(&c.farRTT, "far-rtt", 100*time.Millisecond, "scenario 8: round trip before every upstream answer")
 	flag.Parse()
 	size, err := humanize.ParseBytes(*pushSize)
@@ -123,7 +134,6 @@ type bench struct {
 	nginxBuf *system
 	res      *results
 
-	manifestBody []byte // scenario 4's manifest, for nginx to serve
 	// loopbackBandwidth is --bandwidth, which scenario 8 restores after it.
 	loopbackBandwidth int64
 }
@@ -166,6 +176,10 @@ func (b *bench) start() error {
 	for range 2 * b.cfg.repeat {
 		sizes = append(sizes, b.cfg.farBlob)
 	}
+	for range len(crowdSizes) * b.cfg.repeat { // scenario 11
+		sizes = append(sizes, b.cfg.coldBlob)
+	}
+	sizes = append(sizes, b.cfg.manyBlob) // scenario 12
 	var err error
 	if b.loopbackBandwidth, err = hubinfo.ParseSize(b.cfg.bandwidth); err != nil {
 		return fmt.Errorf("--bandwidth: %w", err)
@@ -194,6 +208,8 @@ func (b *bench) recordSetup() {
 	b.res.setup = setupNotes{
 		bigBlob: b.hub.Blobs[0].Size, coldBlob: b.hub.Blobs[1].Size, bandwidth: b.cfg.bandwidth,
 		clients: b.cfg.clients, runs: b.cfg.runs, repeat: b.cfg.repeat, wrkDuration: b.cfg.wrkDuration,
+		manifestWrk: b.cfg.manifestWrk, manifestRepeat: b.cfg.manifestRepeat,
+		manyBlob: b.manyBlob().Size, manyDuration: b.cfg.manyDuration,
 		warmPulls: b.cfg.warmPulls, tagPulls: b.cfg.tags,
 		farBlob: b.hub.Blobs[1+2*b.cfg.repeat].Size, farLink: b.farLink(), farLayers: farLayerCount(b.hub.FarImages),
 		hubmirrorFlags: b.cfg.hubmirrorFlags,
@@ -213,11 +229,13 @@ func (b *bench) scenarios() {
 		{"2", "2 cold one client", b.coldOne},
 		{"1", "1 warm blob", b.warmBlob},
 		{"4", "4 warm manifest", b.manifests},
+		{"11", "11 cold crowds, upstream uncapped", b.crowdFills},
+		{"12", "12 500 clients of a warm blob", b.manyWarm},
 		{"7", "7 fresh tags", b.freshTags},
 		{"6", "6 docker pull", b.dockerPulls},
 		{"9", "9 push", b.pushes},
 		{"8", "8 far link", b.farScenarios},
-		{"11", "11 cluster pull", b.clusterPull},
+		{"13", "13 cluster pull", b.clusterPull},
 	}
 	for _, s := range steps {
 		switch {

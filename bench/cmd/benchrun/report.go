@@ -87,7 +87,9 @@ func writeNotes(b *strings.Builder, r *results) {
 		fmt.Sprintf("1: the blob is filled into each cache first; then one unmeasured and %d measured `curl -o /dev/null` per system, interleaved; median of curl's own size/time. nginx serves the same bytes from a file in both its modes, one server each in the same process: `sendfile on; tcp_nopush on` and `sendfile off; output_buffers 4 1m`; the faster (by median) is the reference for both the MB/s and the CPU rows. Server CPU is utime+stime from /proc (nginx: master and workers) over the measured runs, per GiB sent. curl's own CPU (the client shares the 2 cores) is not counted.", s.runs),
 		fmt.Sprintf("2: the reference fetches a token, then GETs the blob from the fake hub (307 to its CDN). Each system gets the same GET for a blob it does not have; wall = request to last byte. %d runs, each on a fresh blob, direct/hubmirror/registry:2 back to back; the ratio is the median of the per-run ratios.", s.repeat),
 		fmt.Sprintf("3: %d runs, each on a fresh blob, every system back to back; one client starts, the other %d start together once it has received 32 MiB (so they join a download in flight). Upstream bytes are the CDN's body bytes for the whole scenario. \"slowest client\" is the longest single client's request-to-last-byte time; its ratio is to the same system's scenario-2 time (same size, same cap). The nginx reference runs the same %d clients against the same bytes as a file nginx already has: what delivering %d copies costs on this machine with nothing to fetch.", s.repeat, s.clients-1, s.clients, s.clients),
-		fmt.Sprintf("4: one GET warms the tag, then `wrk -t2 -c16 -d%s --latency` with docker's Accept header; by tag, as docker pulls. The nginx reference serves the same manifest bytes as a static file under the same wrk load: wrk and the server share the 2 cores, so this is the latency the machine itself allows.", s.wrkDuration),
+		manifestNote(s),
+		crowdNote(s),
+		manyNote(s),
 		"5: each system is started just before scenario 3, so VmHWM (/proc/PID/status) read right after it is the peak of start-up plus the fan-out; idle is VmRSS after a pause.",
 		fmt.Sprintf("6: a private dockerd (vfs, no bridge/iptables; e2e's daemon.json) with `registry-mirrors` = the system pulls the e2e image set (4 images, SeedStandard) one after another; warm = `docker rmi` of all four then pull again, median of %d rounds.", s.warmPulls),
 		"9: `crane push` (v0.22.1) of an OCI layout whose one layer is fresh random bytes, to a hosted name on hubmirror and to the distribution registry run as a plain registry (no proxy), alternating which goes first, `sync` before each; MB/s = layer bytes / wall of the push; ratio = median of per-run ratios. Peak RSS is VmHWM reset (/proc/PID/clear_refs) just before each push. Pull: warm `curl -o /dev/null` of the pushed layer and of a mirrored blob of the same size already cached, interleaved.",
@@ -111,6 +113,8 @@ func tableRows(r *results) []row {
 	rows = append(rows, coldRows(r)...)
 	rows = append(rows, fanRows(r)...)
 	rows = append(rows, wrkRows(r)...)
+	rows = append(rows, crowdRows(r)...)
+	rows = append(rows, manyRows(r)...)
 	rows = append(rows, memRows(r)...)
 	rows = append(rows, dockerRows(r)...)
 	rows = append(rows, tagRows(r)...)
@@ -226,27 +230,6 @@ func soloRatio(r *results, name string) (float64, bool) {
 	return medianSlowest(fans) / solo, true
 }
 
-// wrkRows hold scenario 4 to issue 14's targets: ratios to nginx serving
-// the same manifest as a file under the same wrk load, the machine's limit.
-func wrkRows(r *results) []row {
-	hub, hok := r.wrk[hubName]
-	reg, rok := r.wrk[regName]
-	ng, nok := r.wrk["nginx"]
-	rate := row{id: "4", figure: "warm manifest GET by tag, wrk 16 conns: requests/s",
-		hub: num(hub.reqPerSec, hok, "%.0f"), reg: num(reg.reqPerSec, rok, "%.0f"), ref: "nginx file " + num(ng.reqPerSec, nok, "%.0f"),
-		hubRatio: ratio(hub.reqPerSec, ng.reqPerSec, hok && nok), regRatio: ratio(reg.reqPerSec, ng.reqPerSec, rok && nok), target: "≥ 0.75× nginx"}
-	rate.verdict = verdict(hok && nok && hub.non2xx == 0, hub.reqPerSec >= 0.75*ng.reqPerSec)
-	p50 := row{id: "4", figure: "warm manifest GET: p50 latency, ms",
-		hub: ms(hub.p50, hok), reg: ms(reg.p50, rok), ref: "nginx file " + ms(ng.p50, nok), hubRatio: none, regRatio: none, target: none, verdict: none}
-	p99 := row{id: "4", figure: "warm manifest GET: p99 latency, ms",
-		hub: ms(hub.p99, hok), reg: ms(reg.p99, rok), ref: "nginx file " + ms(ng.p99, nok),
-		hubRatio: ratio(msf(hub.p99), msf(ng.p99), hok && nok), regRatio: ratio(msf(reg.p99), msf(ng.p99), rok && nok), target: "≤ 1.5× nginx"}
-	p99.verdict = verdict(hok && nok, float64(hub.p99) <= 1.5*float64(ng.p99))
-	up := row{id: "4", figure: "warm manifest GET: upstream manifest HEAD / GET during the wrk run, and non-2xx answers",
-		hub: wrkUpstream(hub, hok), reg: wrkUpstream(reg, rok), ref: none, hubRatio: none, regRatio: none, target: none, verdict: none}
-	return []row{rate, p50, p99, up}
-}
-
 func memRows(r *results) []row {
 	hub, hok := r.mem[hubName]
 	reg, rok := r.mem[regName]
@@ -353,13 +336,6 @@ func ttfbFig(fs []fanout) string {
 		return none
 	}
 	return fmt.Sprintf("%.1f / %.1f", msf(medianDuration(all)), msf(slices.Max(all)))
-}
-
-func wrkUpstream(w wrkResult, ok bool) string {
-	if !ok {
-		return none
-	}
-	return fmt.Sprintf("%d / %d; non-2xx %d", w.upstreamHeads, w.upstreamGets, w.non2xx)
 }
 
 func dockerUpstream(d dockerResult, ok bool) string {

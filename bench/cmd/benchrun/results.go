@@ -27,12 +27,14 @@ type results struct {
 	coldRuns map[string][]float64 // scenario 2: one client's wall, per repetition
 	fan      map[string][]fanout  // scenario 3, per repetition
 	mem      map[string]memory    // scenario 5
-	wrk      map[string]wrkResult
+	manifest manifestRuns         // scenario 4
+	crowd    crowdResults         // scenario 11
+	many     manyResults          // scenario 12
 	docker   map[string]dockerResult
 	tags     map[string]tagResult
 	far      farResults     // scenario 8
 	push     *pushResult    // scenario 9; nil when not run
-	cluster  clusterResults // scenario 11
+	cluster  clusterResults // scenario 13
 	problems []string       // failures, in the order they happened
 	micro    []string       // `go test -bench` result lines
 }
@@ -44,6 +46,10 @@ type setupNotes struct {
 	clients, runs     int
 	repeat            int
 	wrkDuration       time.Duration
+	manifestWrk       time.Duration // scenario 4: one wrk run
+	manifestRepeat    int           // scenario 4: rounds
+	manyBlob          int64         // scenario 12's warm blob
+	manyDuration      time.Duration // scenario 12: one run
 	warmPulls         int
 	tagPulls          int
 	farBlob           int64 // scenario 8
@@ -57,7 +63,7 @@ func newResults() *results {
 		started: time.Now(), loadStart: loadAverage(),
 		warmMBps: map[string]float64{}, warmRuns: map[string][]float64{}, warmCPU: map[string]float64{},
 		coldRuns: map[string][]float64{},
-		fan:      map[string][]fanout{}, mem: map[string]memory{}, wrk: map[string]wrkResult{},
+		fan:      map[string][]fanout{}, mem: map[string]memory{}, manifest: manifestRuns{}, crowd: crowdResults{}, many: manyResults{},
 		docker: map[string]dockerResult{}, tags: map[string]tagResult{},
 		far: newFarResults(),
 	}

@@ -28,65 +28,119 @@ type wrkResult struct {
 	upstreamGets  int64
 }
 
-// manifests is scenario 4: a manifest by tag, already cached, hammered by
-// wrk (16 connections, 2 threads for 2 cores) for cfg.wrkDuration. nginx
-// serving the same bytes as a static file, under the same load, shows what
-// latency this machine allows when the load generator shares its cores.
-func (b *bench) manifests() {
-	for _, s := range b.systems {
-		b.manifestsOf(s)
-	}
-	b.manifestFloor()
+// manifestKind is one of scenario 4's requests: what docker sends first
+// (GET by tag), what containerd and crane send first (HEAD by tag), and
+// what every client sends once it knows the digest (GET by digest).
+type manifestKind struct {
+	key, figure string
+	head        bool // sent by headLoad: wrk cannot send HEAD
+	byDigest    bool
 }
 
-func (b *bench) manifestsOf(s *system) {
-	url := fmt.Sprintf("%s/v2/%s/manifests/%s", s.url, b.hub.Tagged.Repo, b.hub.Tagged.Tags[0])
-	_, body, err := getJSON(b.ctx, url, "Accept", dockerAccept)
+var manifestKinds = []manifestKind{
+	{key: "get-tag", figure: "GET by tag"},
+	{key: "head-tag", figure: "HEAD by tag", head: true},
+	{key: "get-digest", figure: "GET by digest", byDigest: true},
+}
+
+// manifestRuns is scenario 4: kind → system → one wrkResult per round.
+type manifestRuns map[string]map[string][]wrkResult
+
+func (m manifestRuns) add(kind, system string, r wrkResult) {
+	if m[kind] == nil {
+		m[kind] = map[string][]wrkResult{}
+	}
+	m[kind][system] = append(m[kind][system], r)
+}
+
+// manifests is scenario 4: a manifest already cached, hammered by wrk (16
+// connections, 2 threads for 2 cores) by tag with GET and HEAD and by
+// digest. nginx serves the same bytes as files at the same paths
+// (/v2/<repo>/manifests/<tag> and …/<digest>) under the same load: the
+// latency this machine allows when the load generator shares its cores.
+// Rounds interleave nginx, hubmirror and registry:2 for each kind, so a
+// busy moment of the machine lands on all of them; ratios pair the runs
+// of one round.
+func (b *bench) manifests() {
+	paths, err := b.warmManifests()
 	if err != nil {
-		b.res.problem("scenario 4: %s: warming: %v", s.name, err)
+		b.res.problem("scenario 4: %v", err)
 		return
 	}
-	b.manifestBody = body
+	for round := range b.cfg.manifestRepeat {
+		for _, k := range manifestKinds {
+			for _, s := range append([]*system{b.nginx}, b.systems...) {
+				b.manifestRun(round, k, s, s.url+paths[k.key])
+			}
+		}
+	}
+}
+
+// warmManifests puts the tag's manifest in every cache (by tag and by
+// digest) and in nginx's root at the same paths, and returns the path of
+// each kind's request.
+func (b *bench) warmManifests() (map[string]string, error) {
+	base := fmt.Sprintf("/v2/%s/manifests/", b.hub.Tagged.Repo)
+	tag := base + b.hub.Tagged.Tags[0]
+	var body []byte
+	var digest string
+	for _, s := range b.systems {
+		resp, got, err := getJSON(b.ctx, s.url+tag, "Accept", dockerAccept)
+		if err != nil {
+			return nil, fmt.Errorf("%s: warming: %w", s.name, err)
+		}
+		body, digest = got, resp.Header.Get("Docker-Content-Digest")
+		if _, _, err := getJSON(b.ctx, s.url+base+digest, "Accept", dockerAccept); err != nil {
+			return nil, fmt.Errorf("%s: warming by digest: %w", s.name, err)
+		}
+	}
+	if digest == "" {
+		return nil, fmt.Errorf("no Docker-Content-Digest on the warm manifest")
+	}
+	dir := filepath.Join(b.cfg.work, "www", filepath.FromSlash(base))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	for _, name := range []string{b.hub.Tagged.Tags[0], digest} {
+		if err := os.WriteFile(filepath.Join(dir, name), body, 0o644); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]string{"get-tag": tag, "head-tag": tag, "get-digest": base + digest}, nil
+}
+
+func (b *bench) manifestRun(round int, k manifestKind, s *system, url string) {
 	if err := b.hub.reset(); err != nil {
 		b.res.problem("scenario 4: %v", err)
 		return
 	}
 	var r wrkResult
-	b.profiled("wrk-"+s.name, func() { r, err = runWrk(b.ctx, url, b.cfg.wrkDuration) })
+	var err error
+	b.profiled(fmt.Sprintf("wrk-%s-%s-%d", k.key, s.name, round), func() {
+		if k.head {
+			r, err = headLoad(b.ctx, url, dockerAccept, 16, b.cfg.manifestWrk)
+		} else {
+			r, err = runWrk(b.ctx, url, b.cfg.manifestWrk)
+		}
+	})
 	if err != nil {
-		b.res.problem("scenario 4: %s: %v", s.name, err)
+		b.res.problem("scenario 4: %s %s: %v", k.figure, s.name, err)
 		return
 	}
 	if c, err := b.hub.counts(); err == nil {
 		r.upstreamHeads, r.upstreamGets = c.ManifestHeads, c.ManifestGets
 	}
-	b.res.wrk[s.name] = r
-	logf("scenario 4: %-10s %.0f req/s, p50 %s, p99 %s, non-2xx %d", s.name, r.reqPerSec, r.p50, r.p99, r.non2xx)
+	b.res.manifest.add(k.key, s.name, r)
+	logf("scenario 4: %-13s %-10s %.0f req/s, p50 %s, p99 %s, non-2xx %d", k.figure, s.name, r.reqPerSec, r.p50, r.p99, r.non2xx)
 }
 
-func (b *bench) manifestFloor() {
-	if b.manifestBody == nil {
-		return
-	}
-	const name = "manifest.json"
-	if err := os.WriteFile(filepath.Join(b.cfg.work, "www", name), b.manifestBody, 0o644); err != nil {
-		b.res.problem("scenario 4: nginx: %v", err)
-		return
-	}
-	r, err := runWrk(b.ctx, b.nginx.url+"/"+name, b.cfg.wrkDuration)
-	if err != nil {
-		b.res.problem("scenario 4: nginx: %v", err)
-		return
-	}
-	b.res.wrk[b.nginx.name] = r
-	logf("scenario 4: %-10s %.0f req/s, p50 %s, p99 %s, non-2xx %d", b.nginx.name, r.reqPerSec, r.p50, r.p99, r.non2xx)
-}
-
+// runWrk runs wrk as every scenario-4 GET does.
 func runWrk(ctx context.Context, url string, d time.Duration) (wrkResult, error) {
 	ctx, cancel := context.WithTimeout(ctx, d+time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "wrk", "-t2", "-c16", "-d"+d.String(), "--timeout", "5s",
-		"--latency", "-H", "Accept: "+dockerAccept, url).CombinedOutput()
+	secs := fmt.Sprintf("%ds", max(1, int(d.Round(time.Second).Seconds()))) // wrk takes no fractions
+	args := []string{"-t2", "-c16", "-d" + secs, "--timeout", "5s", "--latency", "-H", "Accept: " + dockerAccept}
+	out, err := exec.CommandContext(ctx, "wrk", append(args, url)...).CombinedOutput()
 	if err != nil {
 		return wrkResult{}, fmt.Errorf("wrk: %w\n%s", err, out)
 	}
@@ -119,6 +173,9 @@ func parseWrk(out string) (wrkResult, error) {
 	}
 	if err1 != nil || err2 != nil {
 		return r, fmt.Errorf("wrk latencies: %v %v", err1, err2)
+	}
+	if r.reqPerSec == 0 { // every answer a socket error: not a fast server
+		return r, fmt.Errorf("wrk counted no request answered:\n%s", out)
 	}
 	return r, nil
 }

@@ -69,7 +69,7 @@ func (r clusterRun) exactlyOnce() bool {
 	return r.upstreamBytes == r.cold.distinctBytes() && r.worstBlob == 1
 }
 
-// clusterResults are scenario 11's runs by setup name, in run order.
+// clusterResults are scenario 13's runs by setup name, in run order.
 type clusterResults struct {
 	runs            map[string][]clusterRun
 	clients, images int
@@ -112,7 +112,7 @@ func coldSeconds(r clusterRun) float64 { return r.cold.wall.Seconds() }
 func warmMBps(r clusterRun) float64    { return r.warmMBps() }
 func warmCPU(r clusterRun) float64     { return r.warmCPUPerGiB() }
 
-// clusterRows are scenario 11's lines of the results table: the balanced
+// clusterRows are scenario 13's lines of the results table: the balanced
 // setups in the hubmirror column, the single replica as the reference.
 func clusterRows(r *results) []row {
 	c := r.cluster
@@ -133,7 +133,7 @@ func (c *clusterResults) ratioRow(setup, what string, f func(clusterRun) float64
 	runs, ref := c.each(setup, f), c.each(clusterSingle, f)
 	m, ok := medianOf(runs)
 	rm, rok := medianOf(ref)
-	return row{id: "11", figure: fmt.Sprintf("cluster pull, %s: %s (median of %d; min–max)", setup, what, len(runs)),
+	return row{id: "13", figure: fmt.Sprintf("cluster pull, %s: %s (median of %d; min–max)", setup, what, len(runs)),
 		hub: spread(m, runs, ok), reg: none, ref: clusterSingle + " " + spread(rm, ref, rok),
 		hubRatio: ratioOf(runRatio(runs, ref), ok && rok), regRatio: none, target: none, verdict: none}
 }
@@ -165,13 +165,13 @@ func (c *clusterResults) upstreamRow() row {
 		figs[s.name] = fmt.Sprintf("%.2f× (%.2f–%.2f; worst blob %.2f×), manifest GETs ≤ %.0f, warm requests upstream ≤ %.0f",
 			median(ratios), slices.Min(ratios), slices.Max(ratios), slices.Max(worst), slices.Max(gets), slices.Max(warm))
 	}
-	return row{id: "11", figure: fmt.Sprintf("cluster pull, cold: upstream bytes (fakehub's blob stats) ÷ the distinct blobs' bytes (%d tags)", c.images),
+	return row{id: "13", figure: fmt.Sprintf("cluster pull, cold: upstream bytes (fakehub's blob stats) ÷ the distinct blobs' bytes (%d tags)", c.images),
 		hub: clusterTriple + " " + figs[clusterTriple] + "; " + clusterProxied + " " + figs[clusterProxied],
 		reg: none, ref: clusterSingle + " " + figs[clusterSingle], hubRatio: none, regRatio: none,
 		target: "1.00× in every setup", verdict: verdict(measured, pass)}
 }
 
-// clusterNote describes scenario 11 for RESULTS.md.
+// clusterNote describes scenario 13 for RESULTS.md.
 func clusterNote(c clusterResults, repeat int) string {
 	if len(c.runs) == 0 {
 		return "11: not run."

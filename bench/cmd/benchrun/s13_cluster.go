@@ -15,7 +15,7 @@ import (
 	"github.com/hubmirror/hubmirror/internal/proctest"
 )
 
-// Scenario 11 is a cold "cluster pull" (issue 15): many nodes start the
+// Scenario 13 is a cold "cluster pull" (issue 15): many nodes start the
 // pods of a few services at once, whose images share a base layer, through
 // one hubmirror and through three replicas behind HAProxy with the
 // deployed deploy/haproxy/haproxy.cfg, then pull the same images again
@@ -54,19 +54,19 @@ const (
 // 3 s to every stop.
 var replicaFlags = []string{"--trusted-proxy", "127.0.0.0/8", "--shutdown-delay", "0s"}
 
-// clusterPull is scenario 11: per repetition, every setup on fresh caches.
+// clusterPull is scenario 13: per repetition, every setup on fresh caches.
 func (b *bench) clusterPull() {
 	imgs := b.hub.ClusterImages
 	if len(imgs) == 0 {
-		b.res.problem("scenario 11: fakehub seeded no cluster images (--cluster-images)")
+		b.res.problem("scenario 13: fakehub seeded no cluster images (--cluster-images)")
 		return
 	}
 	if _, err := exec.LookPath("haproxy"); err != nil {
-		b.res.problem("scenario 11: haproxy not installed (bench/run.sh installs it): %v", err)
+		b.res.problem("scenario 13: haproxy not installed (bench/run.sh installs it): %v", err)
 		return
 	}
 	if _, err := os.Stat(b.cfg.haproxyCfg); err != nil {
-		b.res.problem("scenario 11: --haproxy-cfg: %v", err)
+		b.res.problem("scenario 13: --haproxy-cfg: %v", err)
 		return
 	}
 	b.res.cluster.describe(b.cfg.clusterClients, len(imgs), b.cfg.clusterLayer, b.cfg.haproxyCfg)
@@ -87,7 +87,7 @@ func (b *bench) clusterRun(s clusterSetup, rep int, imgs []hubinfo.Image) {
 	c, err := b.startCluster(s, rep)
 	defer c.stop()
 	if err != nil {
-		b.res.problem("scenario 11: %s: %v", s.name, err)
+		b.res.problem("scenario 13: %s: %v", s.name, err)
 		return
 	}
 	nodes := newNodes(b.cfg.clusterClients)
@@ -98,12 +98,12 @@ func (b *bench) clusterRun(s clusterSetup, rep int, imgs []hubinfo.Image) {
 	}()
 	run, err := b.coldThenWarm(c, nodes, imgs)
 	if err != nil {
-		b.res.problem("scenario 11: %s: %v", s.name, err)
+		b.res.problem("scenario 13: %s: %v", s.name, err)
 		return
 	}
 	run.load = load
 	b.res.cluster.add(s.name, run)
-	logf("scenario 11: run %d: %-26s cold %.2fs, warm %.0f MB/s, %.2f CPU s/GiB (HAProxy %.2f); upstream %.3f× distinct (worst blob %.3f×), %d manifest GETs; warm upstream requests %d; requests per server line %v; load %s",
+	logf("scenario 13: run %d: %-26s cold %.2fs, warm %.0f MB/s, %.2f CPU s/GiB (HAProxy %.2f); upstream %.3f× distinct (worst blob %.3f×), %d manifest GETs; warm upstream requests %d; requests per server line %v; load %s",
 		rep+1, s.name, run.cold.wall.Seconds(), run.warmMBps(), run.warmCPUPerGiB(), run.warmLBCPU/gib(run.warm.bytes),
 		run.upstreamRatio(), run.worstBlob, run.manifestGets, run.warmUpstream, c.shares(), load)
 }
@@ -182,7 +182,7 @@ func (c *cluster) cpu() (replicas, lb float64) {
 // balanced, HAProxy with haproxy.cfg in front, once it sees every server up.
 func (b *bench) startCluster(s clusterSetup, rep int) (*cluster, error) {
 	c := &cluster{}
-	prefix := fmt.Sprintf("s11-run%d-%s-", rep+1, strings.ReplaceAll(s.name, " ", "-"))
+	prefix := fmt.Sprintf("s13-run%d-%s-", rep+1, strings.ReplaceAll(s.name, " ", "-"))
 	var addrs []string
 	for i := range s.replicas {
 		name := fmt.Sprintf("%sreplica%d", prefix, i+1)

@@ -21,7 +21,7 @@ import (
 
 // clusterRegistry serves images sharing a base from go-containerregistry's
 // registry on loopback, wrapped by wrap; it returns the base URL, the
-// images as scenario 11 names them, and their distinct blob bytes.
+// images as scenario 13 names them, and their distinct blob bytes.
 func clusterRegistry(t *testing.T, n int, wrap func(http.Handler) http.Handler) (string, []hubinfo.Image, int64) {
 	t.Helper()
 	srv := httptest.NewServer(wrap(registry.New(registry.Logger(log.New(io.Discard, "", 0)))))
