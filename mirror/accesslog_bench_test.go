@@ -16,6 +16,6 @@ func BenchmarkAccessLine(b *testing.B) {
 	rec := &recorder{status: 200, bytes: 1234, route: routeManifest.String(), cache: "hit"}
 	b.ReportAllocs()
 	for b.Loop() {
-		logRequest(log, r, rec, 123456*time.Nanosecond, false)
+		logRequest(log, r, "192.0.2.7", rec, 123456*time.Nanosecond, false)
 	}
 }
