@@ -108,6 +108,11 @@ type Options struct {
 	// AnonymousPull, with Users, lets anyone read and asks a login only
 	// for writes (login.go has the rule and why /v2/ still challenges).
 	AnonymousPull bool
+	// TokenKey signs AnonymousPull's tokens (at least MinTokenKeySize
+	// bytes). Replicas behind one balancer share it so that each accepts
+	// the tokens of the others, and it keeps tokens valid across a
+	// restart. Empty: a random key made at start, for this process only.
+	TokenKey []byte
 
 	// Hosted are path.Match patterns of repositories pushed to and served
 	// from local storage only, never upstream (hosted_route.go says how
@@ -168,7 +173,9 @@ func New(o Options) (*Mirror, error) {
 		negatives: newNegatives(o.NegativeTTL, o.Now, o.Metrics),
 	}
 	if o.Users != nil && o.AnonymousPull {
-		m.tokens = newTokenIssuer()
+		if m.tokens, err = newTokenIssuer(o.TokenKey); err != nil {
+			return nil, err
+		}
 	}
 	return m, m.setUpHosted()
 }
