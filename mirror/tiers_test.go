@@ -196,3 +196,38 @@ func TestLargeBlobInPiecesThroughChild(t *testing.T) {
 		t.Errorf("Docker Hub was asked %d times for ghcr.io's blob", n)
 	}
 }
+
+// A one-word hosted name is Docker Hub's library/<name>, as the child
+// (and a dockerd pulling through registry-mirrors) spells it: the parent
+// serves `--hosted myapp` pushed as myapp to both spellings, through the
+// child too, and never asks Docker Hub; a pattern spelled library/alpine
+// answers a pull of plain alpine the same way.
+func TestParentOneWordHostedNameThroughChild(t *testing.T) {
+	tr := newTiers(t, setup{hosted: []string{"myapp", "library/alpine"}}, setup{})
+	myapp, _ := pusher{t: t, base: tr.parent.url}.image("myapp", "v1", []byte("myapp's layer"))
+	alpine, _ := pusher{t: t, base: tr.parent.url}.image("library/alpine", "v1", []byte("our alpine's layer"))
+	for _, tc := range []struct {
+		url  string
+		want v1.Hash
+	}{
+		{tr.parent.url + "/v2/myapp/manifests/v1", myapp},
+		{tr.parent.url + "/v2/library/myapp/manifests/v1", myapp},
+		{tr.child + "/v2/myapp/manifests/v1", myapp},
+		{tr.child + "/v2/library/myapp/manifests/v1", myapp},
+		{tr.parent.url + "/v2/alpine/manifests/v1", alpine},
+		{tr.child + "/v2/alpine/manifests/v1", alpine},
+	} {
+		if resp, body := get(t, "GET", tc.url); resp.StatusCode != http.StatusOK || blobtest.Digest(body) != tc.want {
+			t.Errorf("GET %s: %d %.80s, want %s", tc.url, resp.StatusCode, body, tc.want)
+		}
+	}
+	resp, body := get(t, "GET", tr.child+"/v2/myapp/blobs/"+blobtest.Digest([]byte("myapp's layer")).String())
+	if resp.StatusCode != http.StatusOK || string(body) != "myapp's layer" {
+		t.Errorf("hosted layer through the child: %d %q", resp.StatusCode, body)
+	}
+	for _, repo := range []string{"library/myapp", "myapp", "library/alpine"} {
+		if n := tr.hub.RequestsFor(repo); n != 0 {
+			t.Errorf("a hosted name reached Docker Hub as %s %d times", repo, n)
+		}
+	}
+}
