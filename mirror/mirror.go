@@ -23,7 +23,7 @@ type Upstream interface {
 	Blob(ctx context.Context, repo string, d v1.Hash) (io.ReadCloser, int64, error)
 	BlobSize(ctx context.Context, repo string, d v1.Hash) (int64, error)
 	Tags(ctx context.Context, repo string, query url.Values) (*upstream.TagList, error)
-	Referrers(ctx context.Context, repo string, subject v1.Hash) (*v1.IndexManifest, error)
+	Referrers(ctx context.Context, repo string, subject v1.Hash) (*upstream.ReferrersIndex, error)
 }
 
 // Store is everything the mirror's parts need of the cache, each declared

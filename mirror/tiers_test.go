@@ -231,3 +231,36 @@ func TestParentOneWordHostedNameThroughChild(t *testing.T) {
 		}
 	}
 }
+
+// A referrers answer the parent could only give from its cache is stale
+// through the child too (Warning 110), and the child keeps it as already
+// expired: the next request asks the parent again, and once ghcr.io
+// answers it gets the fresh answer, a new signature included.
+func TestParentStaleReferrersStayStaleThroughChild(t *testing.T) {
+	clk := newClock()
+	tr := newTiers(t, setup{clock: clk}, setup{clock: clk})
+	sig := tr.ghcr.AddReferrer("owner/tool", tr.ghcrTool, "application/vnd.dev.cosign.artifact.sig.v1+json")
+	url := tr.child + "/v2/ghcr.io/owner/tool/referrers/" + tr.ghcrTool.String()
+	if resp, body := get(t, "GET", tr.parent.url+"/v2/owner/tool/referrers/"+tr.ghcrTool.String()+"?ns=ghcr.io"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("warm-up of the parent: %d %s", resp.StatusCode, body)
+	}
+	clk.advance(2 * time.Hour) // past the parent's TTL
+	// ghcr.io fails the parent's next two asks: each is one request, as
+	// the parent holds an answer and so does not retry.
+	tr.ghcr.FailNext(upstreamtest.EndpointReferrers, 2, http.StatusServiceUnavailable)
+	asked := tr.ghcr.Counts().Referrers
+	for i := range 2 {
+		resp, body := get(t, "GET", url)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), sig.String()) || resp.Header.Get("Warning") != `110 - "stale"` {
+			t.Errorf("request %d through the child, ghcr.io failing: %d %s, Warning %q; want 200, %s, stale", i, resp.StatusCode, body, resp.Header.Get("Warning"), sig)
+		}
+	}
+	if n := tr.ghcr.Counts().Referrers - asked; n != 2 {
+		t.Errorf("2 requests through the child reached ghcr.io %d times; want 2 (the parent's stale answer is no hit at the child)", n)
+	}
+	later := tr.ghcr.AddReferrer("owner/tool", tr.ghcrTool, "application/spdx+json")
+	resp, body := get(t, "GET", url)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), later.String()) || resp.Header.Get("Warning") != "" {
+		t.Errorf("ghcr.io answering: %d %s, Warning %q; want 200, %s, fresh", resp.StatusCode, body, resp.Header.Get("Warning"), later)
+	}
+}
