@@ -2,43 +2,15 @@ package mirror_test
 
 import (
 	"bytes"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hubmirror/hubmirror/cache"
 	"github.com/hubmirror/hubmirror/mirror"
 	"github.com/hubmirror/hubmirror/upstream/upstreamtest"
 )
-
-// tokenMirror serves a mirror of hub with --anonymous-pull whose tokens
-// are signed with key (nil: its own random one).
-func tokenMirror(t *testing.T, hub *upstreamtest.Hub, key []byte) string {
-	t.Helper()
-	store, err := cache.OpenWithOptions(t.TempDir(), cache.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	m, err := mirror.New(mirror.Options{
-		Store:         store,
-		Registries:    []mirror.Registry{{Host: "docker.io", Upstream: client(t, hub, setup{})}},
-		TagTTL:        time.Hour,
-		Users:         loadHtpasswd(t, "dev", "push-pass"),
-		AnonymousPull: true,
-		TokenKey:      key,
-		Hosted:        []string{"team/*"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(m.Handler())
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
 
 // Replicas behind one balancer answer the token realm and the pushes of
 // one login on different machines: with a shared TokenKey each accepts
@@ -58,7 +30,8 @@ func TestSharedTokenKeyAcrossMirrors(t *testing.T) {
 		{"own keys", nil, nil, 401, 401, true},
 		{"different keys", key, bytes.Repeat([]byte("j"), mirror.MinTokenKeySize), 401, 401, true},
 	} {
-		a, b := tokenMirror(t, hub, tc.keyA), tokenMirror(t, hub, tc.keyB)
+		a := loginMirror(t, hub, mirror.Options{AnonymousPull: true, TokenKey: tc.keyA})
+		b := loginMirror(t, hub, mirror.Options{AnonymousPull: true, TokenKey: tc.keyB})
 		token := fetchToken(t, a, basic("dev", "push-pass"))
 		if got := do(t, "GET", a+"/v2/", bearer(token)).StatusCode; got != 200 {
 			t.Fatalf("%s: the issuing mirror answers its own token %d", tc.what, got)
