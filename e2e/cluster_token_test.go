@@ -12,7 +12,7 @@ import (
 
 // Three replicas with --htpasswd --anonymous-pull and one --token-key-file
 // behind HAProxy: a token any replica's realm issued opens every replica,
-// so crane logs in and pushes through the balancer (its token comes from
+// a restarted one included, so crane logs in and pushes through the balancer (its token comes from
 // the replica /v2/token hashes to, its push goes to team/app's owner),
 // and anonymous clients pull mirrored and hosted images through it.
 func TestClusterSharesAnonymousPullTokens(t *testing.T) {
@@ -32,6 +32,15 @@ func TestClusterSharesAnonymousPullTokens(t *testing.T) {
 			}
 		}
 	}
+
+	// The key outlives a restart, and so do the tokens signed with it.
+	token := replicaToken(t, c.replicas[1].URL)
+	c.kill(t, 0)
+	c.restart(t, 0)
+	if resp, _ := httpDo(t, http.MethodGet, c.replicas[0].URL+"/v2/", http.Header{"Authorization": {"Bearer " + token}}); resp.StatusCode != 200 {
+		t.Errorf("restarted replica 1 answers /v2/ with a token from before its restart %d, want 200", resp.StatusCode)
+	}
+	c.waitStatus(t, "UP", 0)
 
 	crane := goTool(t, craneModule)
 	app := c.host + "/team/app:1"
