@@ -59,6 +59,7 @@ func mirrorFlags() []cli.Flag {
 		&cli.IntFlag{Name: "max-concurrent-fills", Value: mirror.DefaultMaxConcurrentFills, EnvVars: env("MAX_CONCURRENT_FILLS"), Usage: "upstream blob downloads at once; more wait their turn"},
 		&cli.StringFlag{Name: "htpasswd", EnvVars: env("HTPASSWD"), Usage: "bcrypt htpasswd file: clients must log in (docker login)"},
 		&cli.BoolFlag{Name: "anonymous-pull", EnvVars: env("ANONYMOUS_PULL"), Usage: "with --htpasswd: anyone may pull, only pushes and deletes need a login"},
+		&cli.StringFlag{Name: "token-key-file", EnvVars: env("TOKEN_KEY_FILE"), Usage: "with --anonymous-pull: file of at least 32 random bytes (head -c 32 /dev/urandom) that signs the login tokens; replicas sharing it accept each other's, and they survive restarts (default: a key made at start)"},
 		&cli.StringFlag{Name: "tls-cert", EnvVars: env("TLS_CERT"), Usage: "serve HTTPS (and HTTP/2) with this certificate"},
 		&cli.StringFlag{Name: "tls-key", EnvVars: env("TLS_KEY"), Usage: "the certificate's private key"},
 		&cli.StringFlag{Name: "metrics-listen", EnvVars: env("METRICS_LISTEN"), Usage: "serve /metrics, /healthz and /readyz on this address too (default: only on --listen)"},

@@ -504,6 +504,38 @@ func TestAnonymousPullFlag(t *testing.T) {
 	})
 }
 
+// --token-key-file comes from the flag, its env var and the config file;
+// it needs --anonymous-pull, and a short or unreadable file stops the
+// start with the file named.
+func TestTokenKeyFileFlag(t *testing.T) {
+	dir := t.TempDir()
+	good, short := filepath.Join(dir, "key"), filepath.Join(dir, "short")
+	os.WriteFile(good, []byte(strings.Repeat("k", mirror.MinTokenKeySize)), 0o600)
+	os.WriteFile(short, []byte("kkkk"), 0o600)
+	cfg := filepath.Join(dir, "config.yaml")
+	os.WriteFile(cfg, []byte("anonymous-pull: true\ntoken-key-file: "+good+"\n"), 0o600)
+	check := func(args []string, want string) {
+		t.Helper()
+		runServeFlags(t, args, func(c *cli.Context) error {
+			key, err := tokenKey(c)
+			switch {
+			case want == "" && (err != nil || len(key) != mirror.MinTokenKeySize):
+				t.Errorf("%v: %d-byte key, %v", args, len(key), err)
+			case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+				t.Errorf("%v: %v, want an error naming %q", args, err, want)
+			}
+			return nil
+		})
+	}
+	check([]string{"--anonymous-pull", "--token-key-file", good}, "")
+	check([]string{"--config", cfg}, "")
+	check([]string{"--anonymous-pull", "--token-key-file", short}, short)
+	check([]string{"--anonymous-pull", "--token-key-file", filepath.Join(dir, "missing")}, "missing")
+	check([]string{"--token-key-file", good}, "--anonymous-pull")
+	t.Setenv("HUBMIRROR_TOKEN_KEY_FILE", good)
+	check([]string{"--anonymous-pull"}, "")
+}
+
 // The fill flags build a mirror; sizes are parsed like --cache-max-size;
 // the deprecated --fill-timeout is still accepted (deploy files and
 // scripts may pass it), only ignored.

@@ -117,6 +117,10 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 	if users == nil && c.Bool("anonymous-pull") {
 		return nil, errors.New("--anonymous-pull opens reads of a mirror guarded by --htpasswd; without --htpasswd everything is open already")
 	}
+	tokenKey, err := tokenKey(c)
+	if err != nil {
+		return nil, err
+	}
 	hosted, err := hostedOptions(c)
 	if err != nil {
 		return nil, err
@@ -145,6 +149,7 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 		Log:                  log,
 		Users:                users,
 		AnonymousPull:        c.Bool("anonymous-pull"),
+		TokenKey:             tokenKey,
 		Hosted:               hosted.Hosted,
 		HostedMaxSize:        hosted.HostedMaxSize,
 		MaxUploads:           hosted.MaxUploads,
@@ -193,6 +198,23 @@ func hostedOptions(c *cli.Context) (mirror.Options, error) {
 	}
 	return mirror.Options{Hosted: patterns, HostedMaxSize: quota, MaxUploads: c.Int("max-uploads"),
 		MaxUploadSize: maxUpload, UploadIdle: c.Duration("upload-idle-timeout")}, nil
+}
+
+// tokenKey reads the key file that lets replicas accept each other's
+// --anonymous-pull tokens; none given leaves the mirror its own key.
+func tokenKey(c *cli.Context) ([]byte, error) {
+	path := c.String("token-key-file")
+	if path == "" {
+		return nil, nil
+	}
+	if !c.Bool("anonymous-pull") {
+		return nil, errors.New("--token-key-file signs the tokens of --anonymous-pull; without it the mirror issues none")
+	}
+	key, err := mirror.LoadTokenKey(path)
+	if err != nil {
+		return nil, fmt.Errorf("--token-key-file: %w", err)
+	}
+	return key, nil
 }
 
 // clientLogins reads the htpasswd file clients must log in with; none

@@ -46,6 +46,12 @@ type cluster struct {
 // and returns once HAProxy sees every replica up.
 func startCluster(t *testing.T, args ...string) *cluster {
 	t.Helper()
+	return startClusterWith(t, clusterCfg, args...)
+}
+
+// startClusterWith is startCluster with HAProxy reading cfg.
+func startClusterWith(t *testing.T, cfg string, args ...string) *cluster {
+	t.Helper()
 	requireTools(t, "haproxy")
 	c := &cluster{args: append([]string{"--trusted-proxy", "127.0.0.0/8", "--hosted", clusterHosted}, args...)}
 	var addrs []string
@@ -54,7 +60,7 @@ func startCluster(t *testing.T, args ...string) *cluster {
 		c.replicas = append(c.replicas, h)
 		addrs = append(addrs, strings.TrimPrefix(h.URL, "http://"))
 	}
-	lb, err := haproxytest.Start(haproxytest.Starter(starter(t)), clusterCfg, addrs)
+	lb, err := haproxytest.Start(haproxytest.Starter(starter(t)), cfg, addrs)
 	if err != nil {
 		t.Fatal(err)
 	}

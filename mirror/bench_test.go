@@ -55,7 +55,7 @@ func (u *benchUpstream) Tags(context.Context, string, url.Values) (*upstream.Tag
 	return nil, errBenchUpstream
 }
 
-func (u *benchUpstream) Referrers(context.Context, string, v1.Hash) (*v1.IndexManifest, error) {
+func (u *benchUpstream) Referrers(context.Context, string, v1.Hash) (*upstream.ReferrersIndex, error) {
 	return nil, errBenchUpstream
 }
 

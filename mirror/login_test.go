@@ -24,20 +24,24 @@ import (
 // anyone when anonymousPull; now tells its time.
 func openMirror(t *testing.T, hub *upstreamtest.Hub, anonymousPull bool, now func() time.Time) string {
 	t.Helper()
+	return loginMirror(t, hub, mirror.Options{AnonymousPull: anonymousPull, Now: now})
+}
+
+// loginMirror serves a mirror of hub with o's login settings, that dev
+// logs in to with push-pass and pushes team/* to.
+func loginMirror(t *testing.T, hub *upstreamtest.Hub, o mirror.Options) string {
+	t.Helper()
 	store, err := cache.OpenWithOptions(t.TempDir(), cache.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	m, err := mirror.New(mirror.Options{
-		Store:         store,
-		Registries:    []mirror.Registry{{Host: "docker.io", Upstream: client(t, hub, setup{})}},
-		TagTTL:        time.Hour,
-		Users:         loadHtpasswd(t, "dev", "push-pass"),
-		AnonymousPull: anonymousPull,
-		Now:           now,
-		Hosted:        []string{"team/*"},
-	})
+	o.Store = store
+	o.Registries = []mirror.Registry{{Host: "docker.io", Upstream: client(t, hub, setup{})}}
+	o.TagTTL = time.Hour
+	o.Users = loadHtpasswd(t, "dev", "push-pass")
+	o.Hosted = []string{"team/*"}
+	m, err := mirror.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ type Upstream interface {
 	Blob(ctx context.Context, repo string, d v1.Hash) (io.ReadCloser, int64, error)
 	BlobSize(ctx context.Context, repo string, d v1.Hash) (int64, error)
 	Tags(ctx context.Context, repo string, query url.Values) (*upstream.TagList, error)
-	Referrers(ctx context.Context, repo string, subject v1.Hash) (*v1.IndexManifest, error)
+	Referrers(ctx context.Context, repo string, subject v1.Hash) (*upstream.ReferrersIndex, error)
 }
 
 // Store is everything the mirror's parts need of the cache, each declared
@@ -111,6 +111,11 @@ type Options struct {
 	// AnonymousPull, with Users, lets anyone read and asks a login only
 	// for writes (login.go has the rule and why /v2/ still challenges).
 	AnonymousPull bool
+	// TokenKey signs AnonymousPull's tokens (at least MinTokenKeySize
+	// bytes). Replicas behind one balancer share it so that each accepts
+	// the tokens of the others, and it keeps tokens valid across a
+	// restart. Empty: a random key made at start, for this process only.
+	TokenKey []byte
 
 	// Hosted are path.Match patterns of repositories pushed to and served
 	// from local storage only, never upstream (hosted_route.go says how
@@ -173,7 +178,9 @@ func New(o Options) (*Mirror, error) {
 		ages:      newAnswerAges(o.Now, o.Elapsed),
 	}
 	if o.Users != nil && o.AnonymousPull {
-		m.tokens = newTokenIssuer()
+		if m.tokens, err = newTokenIssuer(o.TokenKey); err != nil {
+			return nil, err
+		}
 	}
 	return m, m.setUpHosted()
 }

@@ -44,6 +44,6 @@ func (offline) Tags(context.Context, string, url.Values) (*upstream.TagList, err
 	return nil, errOffline
 }
 
-func (offline) Referrers(context.Context, string, v1.Hash) (*v1.IndexManifest, error) {
+func (offline) Referrers(context.Context, string, v1.Hash) (*upstream.ReferrersIndex, error) {
 	return nil, errOffline
 }

@@ -60,8 +60,10 @@ func (m *Mirror) referrers(ctx context.Context, rt route) (*v1.IndexManifest, st
 	}
 	fresh, err := m.fetchReferrers(ctx, rt)
 	switch {
+	case err == nil && fresh.Stale:
+		return fresh.Index, metrics.ResultStale, nil
 	case err == nil:
-		return fresh, metrics.ResultMiss, nil
+		return fresh.Index, metrics.ResultMiss, nil
 	case ok && servableStale(err):
 		m.log.Warn("serving stale referrers", "repo", rt.repo, "subject", rt.digest, "error", err)
 		return cached, metrics.ResultStale, nil
@@ -88,32 +90,34 @@ func (m *Mirror) cachedReferrers(d v1.Hash, lookup error) (*v1.IndexManifest, bo
 // fetchReferrers asks upstream once for every client asking at the same
 // moment, detached from the client like a manifest fetch, and caches the
 // unfiltered index by subject.
-func (m *Mirror) fetchReferrers(ctx context.Context, rt route) (*v1.IndexManifest, error) {
+func (m *Mirror) fetchReferrers(ctx context.Context, rt route) (*upstream.ReferrersIndex, error) {
 	key := "REFERRERS " + rt.reg.Host + "/" + rt.repo + "@" + rt.digest.String()
 	defer waitedOnUpstream(ctx, time.Now())
 	v, err, _ := m.manifests.Do(key, func() (any, error) {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), manifestTimeout)
 		defer cancel()
-		idx, err := rt.reg.Upstream.Referrers(ctx, rt.repo, rt.digest)
+		got, err := rt.reg.Upstream.Referrers(ctx, rt.repo, rt.digest)
 		if lacksReferrersAPI(err) {
-			idx, err = m.referrersByTag(ctx, rt)
+			got, err = m.referrersByTag(ctx, rt)
 		}
 		if err != nil {
 			return nil, err
 		}
-		return idx, m.rememberReferrers(rt, idx)
+		return got, m.rememberReferrers(rt, got)
 	})
 	if err != nil {
 		return nil, err
 	}
 	// A copy: the caller filters it, and other callers share the original.
-	idx := *v.(*v1.IndexManifest)
+	got := *v.(*upstream.ReferrersIndex)
+	idx := *got.Index
 	idx.Manifests = slices.Clone(idx.Manifests)
-	return &idx, nil
+	got.Index = &idx
+	return &got, nil
 }
 
-func (m *Mirror) rememberReferrers(rt route, idx *v1.IndexManifest) error {
-	body, err := json.Marshal(idx)
+func (m *Mirror) rememberReferrers(rt route, got *upstream.ReferrersIndex) error {
+	body, err := json.Marshal(got.Index)
 	if err != nil {
 		return err
 	}
@@ -124,10 +128,15 @@ func (m *Mirror) rememberReferrers(rt route, idx *v1.IndexManifest) error {
 	if err := m.opts.Store.Put(d, string(types.OCIImageIndex), body); err != nil {
 		return err
 	}
-	fetched := m.now().UTC()
-	m.ages.stored(referrersKey(rt), fetched)
+	at := m.now().UTC()
+	if got.Stale {
+		// As a parent's stale manifest (remember): already expired here,
+		// so the next request asks the parent again.
+		at = at.Add(-m.opts.TagTTL)
+	}
+	m.ages.stored(referrersKey(rt), at)
 	return m.opts.Store.SetReferrers(rt.reg.Host, rt.repo, rt.digest, cache.Tag{
-		Digest: d, MediaType: string(types.OCIImageIndex), FetchedAt: fetched,
+		Digest: d, MediaType: string(types.OCIImageIndex), FetchedAt: at,
 	})
 }
 
@@ -135,24 +144,26 @@ func (m *Mirror) rememberReferrers(rt route, idx *v1.IndexManifest) error {
 // containerd, cosign's OCI 1.1 mode) push to registries without the API:
 // an index tagged sha256-<hex>. No such tag means no referrers, while a
 // repository that is not there stays a 404 NAME_UNKNOWN.
-func (m *Mirror) referrersByTag(ctx context.Context, rt route) (*v1.IndexManifest, error) {
+func (m *Mirror) referrersByTag(ctx context.Context, rt route) (*upstream.ReferrersIndex, error) {
 	tag := route{kind: routeManifest, reg: rt.reg, repo: rt.repo, ref: reference{tag: rt.digest.Algorithm + "-" + rt.digest.Hex}}
 	man, err := m.resolveManifest(ctx, tag, []string{string(types.OCIImageIndex)})
-	empty := &v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: []v1.Descriptor{}}
+	empty := &upstream.ReferrersIndex{Index: &v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: []v1.Descriptor{}}}
 	if err != nil {
 		if classify(err, errManifestUnknown).errorCode == errManifestUnknown {
 			return empty, nil
 		}
 		return nil, err
 	}
+	stale := man.cache == metrics.ResultStale
 	idx, err := v1.ParseIndexManifest(bytes.NewReader(man.body))
 	if err != nil || !types.MediaType(man.mediaType).IsIndex() {
 		m.log.Warn("referrers tag is not an index", "repo", rt.repo, "tag", tag.ref.tag, "mediaType", man.mediaType)
+		empty.Stale = stale
 		return empty, nil
 	}
 	idx.MediaType = types.OCIImageIndex
 	if idx.Manifests == nil {
 		idx.Manifests = []v1.Descriptor{}
 	}
-	return idx, nil
+	return &upstream.ReferrersIndex{Index: idx, Stale: stale}, nil
 }

@@ -62,7 +62,7 @@ func parseRoute(escapedPath, ns string, regs *registries) (route, error) {
 	if n < 3 {
 		return route{}, errNotFoundPath
 	}
-	if name := strings.Join(parts[:n-2], "/"); regs.hosted.match(ns, name) {
+	if name, hosted := regs.hosted.match(ns, strings.Join(parts[:n-2], "/")); hosted {
 		return hostedRoute(name, parts[n-2], parts[n-1])
 	}
 	reg, name, err := regs.pick(ns, strings.Join(parts[:n-2], "/"))

@@ -196,3 +196,71 @@ func TestLargeBlobInPiecesThroughChild(t *testing.T) {
 		t.Errorf("Docker Hub was asked %d times for ghcr.io's blob", n)
 	}
 }
+
+// A one-word hosted name is Docker Hub's library/<name>, as the child
+// (and a dockerd pulling through registry-mirrors) spells it: the parent
+// serves `--hosted myapp` pushed as myapp to both spellings, through the
+// child too, and never asks Docker Hub; a pattern spelled library/alpine
+// answers a pull of plain alpine the same way.
+func TestParentOneWordHostedNameThroughChild(t *testing.T) {
+	tr := newTiers(t, setup{hosted: []string{"myapp", "library/alpine"}}, setup{})
+	myapp, _ := pusher{t: t, base: tr.parent.url}.image("myapp", "v1", []byte("myapp's layer"))
+	alpine, _ := pusher{t: t, base: tr.parent.url}.image("library/alpine", "v1", []byte("our alpine's layer"))
+	for _, tc := range []struct {
+		url  string
+		want v1.Hash
+	}{
+		{tr.parent.url + "/v2/myapp/manifests/v1", myapp},
+		{tr.parent.url + "/v2/library/myapp/manifests/v1", myapp},
+		{tr.child + "/v2/myapp/manifests/v1", myapp},
+		{tr.child + "/v2/library/myapp/manifests/v1", myapp},
+		{tr.parent.url + "/v2/alpine/manifests/v1", alpine},
+		{tr.child + "/v2/alpine/manifests/v1", alpine},
+	} {
+		if resp, body := get(t, "GET", tc.url); resp.StatusCode != http.StatusOK || blobtest.Digest(body) != tc.want {
+			t.Errorf("GET %s: %d %.80s, want %s", tc.url, resp.StatusCode, body, tc.want)
+		}
+	}
+	resp, body := get(t, "GET", tr.child+"/v2/myapp/blobs/"+blobtest.Digest([]byte("myapp's layer")).String())
+	if resp.StatusCode != http.StatusOK || string(body) != "myapp's layer" {
+		t.Errorf("hosted layer through the child: %d %q", resp.StatusCode, body)
+	}
+	for _, repo := range []string{"library/myapp", "myapp", "library/alpine"} {
+		if n := tr.hub.RequestsFor(repo); n != 0 {
+			t.Errorf("a hosted name reached Docker Hub as %s %d times", repo, n)
+		}
+	}
+}
+
+// A referrers answer the parent could only give from its cache is stale
+// through the child too (Warning 110), and the child keeps it as already
+// expired: the next request asks the parent again, and once ghcr.io
+// answers it gets the fresh answer, a new signature included.
+func TestParentStaleReferrersStayStaleThroughChild(t *testing.T) {
+	clk := newClock()
+	tr := newTiers(t, setup{clock: clk}, setup{clock: clk})
+	sig := tr.ghcr.AddReferrer("owner/tool", tr.ghcrTool, "application/vnd.dev.cosign.artifact.sig.v1+json")
+	url := tr.child + "/v2/ghcr.io/owner/tool/referrers/" + tr.ghcrTool.String()
+	if resp, body := get(t, "GET", tr.parent.url+"/v2/owner/tool/referrers/"+tr.ghcrTool.String()+"?ns=ghcr.io"); resp.StatusCode != http.StatusOK {
+		t.Fatalf("warm-up of the parent: %d %s", resp.StatusCode, body)
+	}
+	clk.advance(2 * time.Hour) // past the parent's TTL
+	// ghcr.io fails the parent's next two asks: each is one request, as
+	// the parent holds an answer and so does not retry.
+	tr.ghcr.FailNext(upstreamtest.EndpointReferrers, 2, http.StatusServiceUnavailable)
+	asked := tr.ghcr.Counts().Referrers
+	for i := range 2 {
+		resp, body := get(t, "GET", url)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), sig.String()) || resp.Header.Get("Warning") != `110 - "stale"` {
+			t.Errorf("request %d through the child, ghcr.io failing: %d %s, Warning %q; want 200, %s, stale", i, resp.StatusCode, body, resp.Header.Get("Warning"), sig)
+		}
+	}
+	if n := tr.ghcr.Counts().Referrers - asked; n != 2 {
+		t.Errorf("2 requests through the child reached ghcr.io %d times; want 2 (the parent's stale answer is no hit at the child)", n)
+	}
+	later := tr.ghcr.AddReferrer("owner/tool", tr.ghcrTool, "application/spdx+json")
+	resp, body := get(t, "GET", url)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), later.String()) || resp.Header.Get("Warning") != "" {
+		t.Errorf("ghcr.io answering: %d %s, Warning %q; want 200, %s, fresh", resp.StatusCode, body, resp.Header.Get("Warning"), later)
+	}
+}

@@ -6,7 +6,9 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -22,14 +24,39 @@ const tokenPath = "/v2/token"
 // removed from the htpasswd file.
 const tokenLifetime = 15 * time.Minute
 
-// tokenIssuer signs tokens with a key made at start-up: a restart
-// invalidates them, and the clients fetch new ones on the next 401.
+// MinTokenKeySize is the shortest Options.TokenKey: the size of the
+// HMAC-SHA256 key a start-up makes, so a shared key is no easier to guess.
+const MinTokenKeySize = 32
+
+// tokenIssuer signs tokens with Options.TokenKey, or else a key made at
+// start-up: then a restart invalidates them (the clients fetch new ones on
+// the next 401), and no other replica accepts them.
 type tokenIssuer struct{ key []byte }
 
-func newTokenIssuer() *tokenIssuer {
-	key := make([]byte, 32)
-	rand.Read(key) // never fails (crypto/rand)
-	return &tokenIssuer{key: key}
+func newTokenIssuer(key []byte) (*tokenIssuer, error) {
+	if len(key) == 0 {
+		key = make([]byte, MinTokenKeySize)
+		rand.Read(key) // never fails (crypto/rand)
+	}
+	if len(key) < MinTokenKeySize {
+		return nil, fmt.Errorf("token key of %d bytes: want at least %d random bytes", len(key), MinTokenKeySize)
+	}
+	return &tokenIssuer{key: key}, nil
+}
+
+// LoadTokenKey reads the key file replicas share (Options.TokenKey). Its
+// bytes are the key as they are, a trailing newline included, so any
+// file of MinTokenKeySize random bytes or more will do.
+func LoadTokenKey(path string) ([]byte, error) {
+	key, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(key) < MinTokenKeySize {
+		return nil, fmt.Errorf("%s holds %d bytes: want at least %d random bytes (head -c 32 /dev/urandom > %s)",
+			path, len(key), MinTokenKeySize, path)
+	}
+	return key, nil
 }
 
 // A token is base64url("user\x00expiry-unix") "." base64url(HMAC of it);

@@ -77,7 +77,8 @@ func (m *Mirror) mount(w http.ResponseWriter, rt route, mount, from string) bool
 	if err != nil {
 		return false
 	}
-	if !m.regs.hosted.match("", from) {
+	from, hosted := m.regs.hosted.match("", from)
+	if !hosted {
 		from = "" // mirrored content: whatever the store holds
 	}
 	if err := m.hosted.Mount(rt.repo, d, from); err != nil {

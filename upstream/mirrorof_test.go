@@ -83,8 +83,8 @@ func everyKindOfRequest(t *testing.T, hub *upstreamtest.Hub, c *Client) int64 {
 	readAll(t, page.Body)
 	refs, err := c.Referrers(ctx, "owner/tool", img)
 	check("referrers, two pages", err)
-	if len(refs.Manifests) != 2 {
-		t.Fatalf("referrers: %d, want 2 over two pages", len(refs.Manifests))
+	if len(refs.Index.Manifests) != 2 {
+		t.Fatalf("referrers: %d, want 2 over two pages", len(refs.Index.Manifests))
 	}
 	return hub.Counts().ManifestGets + hub.Counts().ManifestHeads + hub.Counts().BlobGets +
 		hub.Counts().BlobHeads + hub.Counts().TagLists + hub.Counts().Referrers

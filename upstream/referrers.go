@@ -26,19 +26,28 @@ var ErrMalformedReferrers = errors.New("upstream referrers answer is not an imag
 // registry paging in circles cannot hold the mirror.
 const maxReferrerPages = 16
 
+// ReferrersIndex is a referrers answer, every page of it as one index.
+type ReferrersIndex struct {
+	Index *v1.IndexManifest
+	// Stale says the registry is a mirror that answered some page from
+	// its own expired copy (Warning: 110), its upstream being out of reach.
+	Stale bool
+}
+
 // Referrers fetches every manifest upstream lists as referring to subject
 // in repo, unfiltered, as one index: the mirror caches one answer per
 // subject and filters by artifactType itself, and a registry that pages
 // its answer is followed to the end.
-func (c *Client) Referrers(ctx context.Context, repo string, subject v1.Hash) (*v1.IndexManifest, error) {
-	all := &v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: []v1.Descriptor{}}
+func (c *Client) Referrers(ctx context.Context, repo string, subject v1.Hash) (*ReferrersIndex, error) {
+	all := &ReferrersIndex{Index: &v1.IndexManifest{SchemaVersion: 2, MediaType: types.OCIImageIndex, Manifests: []v1.Descriptor{}}}
 	u := c.url("/v2/"+repo+"/referrers/"+subject.String(), nil)
 	for range maxReferrerPages {
-		page, next, err := c.referrersPage(ctx, repo, u)
+		page, next, stale, err := c.referrersPage(ctx, repo, u)
 		if err != nil {
 			return nil, err
 		}
-		all.Manifests = append(all.Manifests, page.Manifests...)
+		all.Index.Manifests = append(all.Index.Manifests, page.Manifests...)
+		all.Stale = all.Stale || stale
 		if next == nil {
 			return all, nil
 		}
@@ -47,24 +56,24 @@ func (c *Client) Referrers(ctx context.Context, repo string, subject v1.Hash) (*
 	return nil, fmt.Errorf("%w: referrers of %s@%s span more than %d pages", ErrTooLarge, repo, subject, maxReferrerPages)
 }
 
-func (c *Client) referrersPage(ctx context.Context, repo string, u *url.URL) (*v1.IndexManifest, *url.URL, error) {
+func (c *Client) referrersPage(ctx context.Context, repo string, u *url.URL) (page *v1.IndexManifest, next *url.URL, stale bool, err error) {
 	hdr := acceptHeader([]string{string(types.OCIImageIndex)})
 	resp, err := c.withRetry(ctx, func() (*http.Response, error) {
 		return c.doOnce(ctx, http.MethodGet, repo, u, hdr)
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	if err := checkResponse(resp, http.StatusOK); err != nil {
-		return nil, nil, noReferrersAPI(err)
+		return nil, nil, false, noReferrersAPI(err)
 	}
 	defer resp.Body.Close()
-	var page v1.IndexManifest
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxManifestSize)).Decode(&page); err != nil {
-		return nil, nil, fmt.Errorf("%w: %s: %v", ErrMalformedReferrers, repo, err)
+	page = &v1.IndexManifest{}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxManifestSize)).Decode(page); err != nil {
+		return nil, nil, false, fmt.Errorf("%w: %s: %v", ErrMalformedReferrers, repo, err)
 	}
-	next, err := c.sameRegistry(u, nextLink(resp.Header))
-	return &page, next, err
+	next, err = c.sameRegistry(u, nextLink(resp.Header))
+	return page, next, isStale(resp.Header), err
 }
 
 // noReferrersAPI tells a registry without the endpoint (404, and no
