@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+
 	"github.com/hubmirror/hubmirror/bench/internal/hubinfo"
 )
 
@@ -41,6 +42,9 @@ type config struct {
 	farConn, farLinkBW int64
 	farRTT             time.Duration
 	hubmirrorFlags     string
+	// scenario 10's caches
+	scaleBlobs []int
+	scaleTags  int
 }
 
 func parseFlags() config {
@@ -70,7 +74,10 @@ func parseFlags() config {
 	farLink := flag.String("far-link-bandwidth", "200MB", "scenario 8: cap shared by all CDN connections (per second)")
 	flag.StringVar(&c.hubmirrorFlags, "hubmirror-flags", "", "extra hubmirror serve flags, space-separated, to try a setting (RESULTS.md then says so)")
 	flag.DurationVar(&c.farRTT, "far-rtt", 100*time.Millisecond, "scenario 8: round trip before every upstream answer")
+	scaleBlobs := flag.String("scale-blobs", "10000,100000,1000000", "scenario 10: blobs in each cache measured")
+	flag.IntVar(&c.scaleTags, "scale-tags", 100_000, "scenario 10: tags in every cache")
 	flag.Parse()
+	c.scaleBlobs = parseCounts("--scale-blobs", *scaleBlobs)
 	size, err := humanize.ParseBytes(*pushSize)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchrun: --push-size:", err)
@@ -209,6 +216,7 @@ func (b *bench) scenarios() {
 		{"6", "6 docker pull", b.dockerPulls},
 		{"9", "9 push", b.pushes},
 		{"8", "8 far link", b.farScenarios},
+		{"10", "10 cost by cache size", b.scale},
 	}
 	for _, s := range steps {
 		switch {

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// writeScaleTargets checks issue 14's targets on the largest cache (and,
+// for the tail latency, against the smallest: rounds visit every size in
+// turn, so the ratio is the median of per-round ratios).
+func writeScaleTargets(b *strings.Builder, pts []*scalePoint) {
+	first, last := pts[0], pts[len(pts)-1]
+	at := fmt.Sprintf("at %d blobs", last.shape.blobs)
+	start, rss, ev := figure("startup").values(last), figure("rss").values(last), figure("evict").values(last)
+	p99 := runRatio(figure("p99").values(last), figure("p99").values(first))
+	rows := [][3]string{
+		{"start-up " + at, "≤ 3 s", verdictOf(start, func(v float64) bool { return v <= 3 })},
+		{"idle RSS " + at, "≤ 128 MiB", verdictOf(rss, func(v float64) bool { return v <= 128 })},
+		{fmt.Sprintf("manifest p99 at %d ÷ at %d: %.2f×", last.shape.blobs, first.shape.blobs, p99), "≤ 1.2×",
+			verdict(len(last.p99) > 0 && len(first.p99) > 0, p99 <= 1.2)},
+		{"eviction of 10 % " + at, "≤ 2 s", verdictOf(ev, func(v float64) bool { return v <= 2 })},
+	}
+	fmt.Fprintf(b, "| target | bound | result |\n|---|---|---|\n")
+	for _, r := range rows {
+		fmt.Fprintf(b, "| %s | %s | %s |\n", r[0], r[1], r[2])
+	}
+	fmt.Fprintln(b)
+}
+
+func verdictOf(vs []float64, ok func(float64) bool) string {
+	return verdict(len(vs) > 0, ok(median(vs)))
+}
+
+// writeScaleWorst names the figure that grows fastest, and why.
+func writeScaleWorst(b *strings.Builder, pts []*scalePoint) {
+	worst, we := scaleFigure{}, 0.0
+	for _, f := range scaleFigures {
+		if e, ok := growth(f, pts); ok && (worst.key == "" || e > we) {
+			worst, we = f, e
+		}
+	}
+	if worst.key == "" {
+		return
+	}
+	fmt.Fprintf(b, "Worst growth: **%s** (exponent %.2f): %s.\n\n", worst.title, we, worst.why)
+}
+
+func writeScaleNote(b *strings.Builder, s *scaleRun) {
+	fmt.Fprintf(b, "How it is taken: each cache is written by benchrun through the store's API (`cache.PutMany` in batches of %d, %d at once; `SetTag`), one in ten blobs an OCI image manifest naming a config and a layer of the same cache, the rest %d-byte blobs; tag k (repository scale/r<k mod %d>) names manifest k mod the manifests. Then %d rounds, each visiting every size in turn: start `hubmirror serve` (`--tag-ttl 24h`, so no tag is revalidated) and time from the exec to the first manifest served by tag (polled every ms); after %s at rest read VmRSS and VmHWM; an unmeasured wrk run of a quarter of the length, then `wrk -t2 -c16 -d%s` over random tags (a Lua script), the hub's manifest counters reset between; stop the server; time `hubmirror cache ls --json | wc -l`. Last, per size, the server is started with `--cache-max-size` one byte under the cache's bytes, so the evictor frees 10 %% at once; the pass is the `took` of its log line. wrk shares the 2 cores with the server.\n\n",
+		scaleBatch, scaleWriters, scaleBlobBytes, scaleRepos, s.rounds, s.idle, s.wrkRun)
+}
