@@ -87,7 +87,9 @@ func (s *Store) publishMany(ids []id, items []Item) error {
 	var temps []string
 	defer func() {
 		for _, t := range temps {
-			os.Remove(t) // fails once renamed, as it should
+			if t != "" {
+				os.Remove(t)
+			}
 		}
 	}()
 	tmp := filepath.Join(s.dir, tmpDir)
@@ -119,8 +121,14 @@ func (s *Store) publishMany(ids []id, items []Item) error {
 			dirs = append(dirs, dir)
 		}
 		if err := os.Rename(t, final); err != nil {
+			// Those renamed already have no record: the next start must
+			// reconcile to adopt them.
+			s.dirty.Store(true)
 			return err
 		}
+		// The name is free again, and another writer's temp file may take
+		// it: the cleanup above must not remove that one.
+		temps[k] = ""
 	}
 	return syncDirs(s.dir, dirs)
 }
