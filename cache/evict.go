@@ -4,9 +4,11 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"golang.org/x/sync/errgroup"
 )
 
 // evictChunk is how many digests one scan proposes and one transaction
@@ -112,13 +114,10 @@ func (s *Store) remove(claimed []victim) (Evicted, error) {
 		return Evicted{}, err
 	}
 	var got Evicted
-	for i, m := range live {
-		s.hot.drop(i)
-		if err := os.Remove(s.blobPath(i)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			s.log.Warn("cannot remove evicted blob", "digest", i.hash(), "error", err)
-			delete(live, i)
-			continue
-		}
+	for _, i := range s.unlinkAll(live) {
+		delete(live, i)
+	}
+	for _, m := range live {
 		got.Blobs++
 		got.Bytes += m.Size
 	}
@@ -141,6 +140,33 @@ func (s *Store) remove(claimed []victim) (Evicted, error) {
 	s.used.Add(-got.Bytes)
 	s.entries.Add(-int64(got.Blobs))
 	return got, nil
+}
+
+// unlinkers is how many files eviction removes at once. An unlink mostly
+// waits for the file system's journal, which other writers on the disk
+// share; several at once share the waits.
+const unlinkers = 16
+
+// unlinkAll removes the files of live and returns those it could not
+// remove, which keep their records. A file already gone is removed.
+func (s *Store) unlinkAll(live map[id]Meta) (failed []id) {
+	var mu sync.Mutex
+	var g errgroup.Group
+	g.SetLimit(unlinkers)
+	for i := range live {
+		s.hot.drop(i)
+		g.Go(func() error {
+			if err := os.Remove(s.blobPath(i)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				s.log.Warn("cannot remove evicted blob", "digest", i.hash(), "error", err)
+				mu.Lock()
+				failed = append(failed, i)
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	g.Wait()
+	return failed
 }
 
 // current splits victims into records that are as the walk saw them (any
