@@ -145,7 +145,7 @@ func (s *Store) remove(claimed []victim) (Evicted, error) {
 // unlinkers is how many files eviction removes at once. An unlink mostly
 // waits for the file system's journal, which other writers on the disk
 // share; several at once share the waits.
-const unlinkers = 16
+const unlinkers = 64
 
 // unlinkAll removes the files of live and returns those it could not
 // remove, which keep their records. A file already gone is removed.

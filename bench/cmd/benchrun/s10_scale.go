@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -43,6 +42,9 @@ type scaleRun struct {
 // machine hits one round, not one size): start the server and time the
 // first served manifest, read its memory at rest, hammer random tags with
 // wrk, stop it, time `cache ls`. Last, per size, one eviction pass of 10 %.
+// The caches stay in the work dir, which bench/run.sh removes on its way
+// out, after RESULTS.md is written: a million files take minutes to unlink
+// on a busy disk.
 func (b *bench) scale() {
 	points := make([]*scalePoint, 0, len(b.cfg.scaleBlobs))
 	defer func() {
@@ -56,7 +58,6 @@ func (b *bench) scale() {
 		}
 		points = append(points, p)
 	}
-	defer b.removeScaleDirs(points)
 	for round := range b.cfg.repeat {
 		for _, p := range points {
 			if b.ctx.Err() != nil {
@@ -88,17 +89,6 @@ func (b *bench) buildScale(sh scaleShape) (*scalePoint, error) {
 	p := &scalePoint{shape: sh, bytes: used, build: time.Since(start)}
 	logf("scenario 10: built %d blobs and %d tags in %s (load %s)", sh.blobs, sh.tags, p.build.Round(time.Millisecond), loadAverage())
 	return p, nil
-}
-
-// removeScaleDirs frees the disk (a million small files) unless the run
-// keeps its work dir for a post-mortem.
-func (b *bench) removeScaleDirs(points []*scalePoint) {
-	if os.Getenv("BENCH_KEEP") == "1" {
-		return
-	}
-	for _, p := range points {
-		os.RemoveAll(b.scaleDir(p.shape))
-	}
 }
 
 // scaleRound is one round of one size.
