@@ -87,7 +87,8 @@ func writeScale(b *strings.Builder, r *results, dir string) {
 func scaleHeads() []string {
 	var hs []string
 	for _, f := range scaleFigures {
-		hs = append(hs, fmt.Sprintf("%s, %s", f.title, f.unit))
+		// A pipe inside a table cell, even in a code span, must be escaped.
+		hs = append(hs, strings.ReplaceAll(fmt.Sprintf("%s, %s", f.title, f.unit), "|", `\|`))
 	}
 	return hs
 }
