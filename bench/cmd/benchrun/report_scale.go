@@ -21,9 +21,9 @@ type scaleFigure struct {
 
 var scaleFigures = []scaleFigure{
 	{"startup", "start-up to first served manifest", "s", func(p *scalePoint) []float64 { return p.startup },
-		"Open counts every c/ record of the index after a clean shutdown (used bytes and entries are not stored), so start-up reads one record per blob"},
+		"Badger opens every table of the index (about one per 2 MiB) and reads its block index; the totals come from the clean marker, so no record is read"},
 	{"rss", "idle RSS", "MiB", func(p *scalePoint) []float64 { return mib(p.rss) },
-		"the index's tables are memory-mapped and their block indexes and bloom filters are held per table, which grow with the keys"},
+		"each table's block index and bloom filter stay in memory, and the first start after a bulk load compacts it (the maximum of each row)"},
 	{"p99", "manifest by tag, p99 (wrk)", "ms", func(p *scalePoint) []float64 { return millis(p.p99) },
 		"a tag missing from the tag memo and a manifest missing from the hot set cost a Badger read and a file read, and the bigger caches spread the same requests over more manifests"},
 	{"evict", "one eviction pass of 10 %", "s", func(p *scalePoint) []float64 { return seconds(p.evict, p.evicted > 0) },
