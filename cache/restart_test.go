@@ -172,16 +172,23 @@ func TestVerifyRemovesAlteredAndTruncatedBlobs(t *testing.T) {
 	}
 }
 
-func TestCleanRestartTakesTheTotalsFromTheMarker(t *testing.T) {
+// closedWithOneBlob is a data dir closed cleanly after one Put of body.
+func closedWithOneBlob(t *testing.T, body []byte) string {
+	t.Helper()
 	dir := t.TempDir()
 	s := mustOpen(t, dir, cache.Options{})
-	body := []byte("some content")
 	if err := s.Put(blobtest.Digest(body), "", body); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return dir
+}
+
+func TestCleanRestartTakesTheTotalsFromTheMarker(t *testing.T) {
+	body := []byte("some content")
+	dir := closedWithOneBlob(t, body)
 	marker, err := os.ReadFile(filepath.Join(dir, "clean"))
 	if err != nil {
 		t.Fatal(err)
@@ -195,27 +202,20 @@ func TestCleanRestartTakesTheTotalsFromTheMarker(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "clean"), []byte(`{"used":4096,"entries":7}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s = mustOpen(t, dir, cache.Options{})
+	s := mustOpen(t, dir, cache.Options{})
 	if s.Used() != 4096 || s.Entries() != 7 {
 		t.Fatalf("after a clean restart: %d entries, %d bytes; want the marker's 7, 4096", s.Entries(), s.Used())
 	}
 }
 
 func TestCleanMarkerWithoutTotalsMeansCounting(t *testing.T) {
-	dir := t.TempDir()
-	s := mustOpen(t, dir, cache.Options{})
 	body := []byte("some content")
-	if err := s.Put(blobtest.Digest(body), "", body); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dir := closedWithOneBlob(t, body)
 	// The marker an older release wrote is empty.
 	if err := os.WriteFile(filepath.Join(dir, "clean"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s = mustOpen(t, dir, cache.Options{})
+	s := mustOpen(t, dir, cache.Options{})
 	if s.Used() != int64(len(body)) || s.Entries() != 1 {
 		t.Fatalf("after a restart from an empty marker: %d entries, %d bytes", s.Entries(), s.Used())
 	}
