@@ -26,7 +26,7 @@ var scaleFigures = []scaleFigure{
 		"each table's block index and bloom filter stay in memory, and the first start after a bulk load compacts it (the maximum of each row)"},
 	{"p99", "manifest by tag, p99 (wrk)", "ms", func(p *scalePoint) []float64 { return millis(p.p99) },
 		"a tag missing from the tag memo and a manifest missing from the hot set cost a Badger read and a file read, and the bigger caches spread the same requests over more manifests"},
-	{"evict", "one eviction pass of 10 %", "s", func(p *scalePoint) []float64 { return seconds(p.evict, p.evicted > 0) },
+	{"evict", "one eviction pass of 10 %", "s", func(p *scalePoint) []float64 { return seconds(p.evict) },
 		"each evicted blob is an unlink and two index deletes, and 10 % of a bigger cache is more blobs"},
 	{"ls", "`cache ls --json | wc -l`", "s", func(p *scalePoint) []float64 { return p.ls },
 		"it walks and prints every tag and every record: linear by nature"},
@@ -48,11 +48,12 @@ func millis(ds []time.Duration) []float64 {
 	return out
 }
 
-func seconds(d time.Duration, ok bool) []float64 {
-	if !ok {
-		return nil
+func seconds(ds []time.Duration) []float64 {
+	out := make([]float64, len(ds))
+	for i, d := range ds {
+		out[i] = d.Seconds()
 	}
-	return []float64{d.Seconds()}
+	return out
 }
 
 // writeScale renders scenario 10 (a section of its own, as its rows are
@@ -109,8 +110,8 @@ func scaleCell(f scaleFigure, p *scalePoint) string {
 			s += fmt.Sprintf("; **%d non-2xx, %d upstream**", p.non2xx, p.upstream)
 		}
 	case "evict":
-		if p.evicted > 0 {
-			s += fmt.Sprintf(" (%d blobs)", p.evicted)
+		if len(p.evicted) > 0 {
+			s += fmt.Sprintf(" (%d blobs first)", p.evicted[0])
 		}
 	}
 	return s

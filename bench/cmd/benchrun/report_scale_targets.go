@@ -49,7 +49,7 @@ const evictionCost = "Where the eviction pass goes (a pass of 10 % over the 1M c
 	"28.2 s of 35.2 s wall in unlink(2) with 64 at once, 1.5 s walking the LRU keys, 3.6 s re-reading the victims' records, " +
 	"1.7 s deleting them from the index; 8.2 s of CPU in all. ext4 frees each unlinked inode under one orphan list and one " +
 	"journal per file system, so unlinks hardly overlap, and the journal is shared with every other writer of the disk " +
-	"(other benchmarks ran beside this one). One at a time the pass took 2–4× longer (commit of cache/evict.go). " +
+	"(other benchmarks ran beside this one), so the pass swings with the disk's other load from run to run. One at a time the pass took 2–4× longer, and unlinking in LRU order rather than digest order 1.3× longer (commits of cache/evict.go). " +
 	"The index part alone, on a quiet machine, is BenchmarkEvict10PercentOf1M: 1.26 s."
 
 func verdictOf(vs []float64, ok func(float64) bool) string {
@@ -71,6 +71,6 @@ func writeScaleWorst(b *strings.Builder, pts []*scalePoint) {
 }
 
 func writeScaleNote(b *strings.Builder, s *scaleRun) {
-	fmt.Fprintf(b, "How it is taken: each cache is written by benchrun through the store's API (`cache.PutMany` in batches of %d, %d at once; `SetTag`), one in ten blobs an OCI image manifest naming a config and a layer of the same cache, the rest %d-byte blobs; tag k (repository scale/r<k mod %d>) names manifest k mod the manifests. Then %d rounds, each visiting every size in turn: start `hubmirror serve` (`--tag-ttl 24h`, so no tag is revalidated) and time from the exec to the first manifest served by tag (polled every ms); after %s at rest read VmRSS and VmHWM; an unmeasured wrk run of a quarter of the length, then `wrk -t2 -c16 -d%s` over random tags (a Lua script), the hub's manifest counters reset between; stop the server; time `hubmirror cache ls --json | wc -l`. Last, per size, the server is started with `--cache-max-size` one byte under the cache's bytes, so the evictor frees 10 %% at once; the pass is the `took` of its log line. wrk shares the 2 cores with the server.\n\n",
-		scaleBatch, scaleWriters, scaleBlobBytes, scaleRepos, s.rounds, s.idle, s.wrkRun)
+	fmt.Fprintf(b, "How it is taken: each cache is written by benchrun through the store's API (`cache.PutMany` in batches of %d, %d at once; `SetTag`), one in ten blobs an OCI image manifest naming a config and a layer of the same cache, the rest %d-byte blobs; tag k (repository scale/r<k mod %d>) names manifest k mod the manifests. Then %d rounds, each visiting every size in turn: start `hubmirror serve` (`--tag-ttl 24h`, so no tag is revalidated) and time from the exec to the first manifest served by tag (polled every ms); after %s at rest read VmRSS and VmHWM; an unmeasured wrk run of a quarter of the length, then `wrk -t2 -c16 -d%s` over random tags (a Lua script), the hub's manifest counters reset between; stop the server; time `hubmirror cache ls --json | wc -l`. Last, %d rounds of: per size, the server is started with `--cache-max-size` one byte under what the cache holds, so the evictor frees 10 %% at once (of what the round before left); the pass is the `took` of its log line. wrk shares the 2 cores with the server.\n\n",
+		scaleBatch, scaleWriters, scaleBlobBytes, scaleRepos, s.rounds, s.idle, s.wrkRun, s.rounds)
 }

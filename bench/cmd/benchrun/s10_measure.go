@@ -85,9 +85,9 @@ func (b *bench) timeCacheLs(dir string) (time.Duration, int, error) {
 // watermark (90 % of the cap): 10 % of the bytes. The pass is timed by
 // the server itself (its "evicted" log line), not by the bench, so the
 // start-up around it does not count.
-func (b *bench) scaleEvict(p *scalePoint) error {
-	name := fmt.Sprintf("hubmirror-scale-%d-evict", p.shape.blobs)
-	s, _, err := b.startScaleServer(name, p, "--cache-max-size", strconv.FormatInt(p.bytes-1, 10))
+func (b *bench) scaleEvict(p *scalePoint, round int) error {
+	name := fmt.Sprintf("hubmirror-scale-%d-evict-r%d", p.shape.blobs, round+1)
+	s, _, err := b.startScaleServer(name, p, "--cache-max-size", strconv.FormatInt(p.left-1, 10))
 	if err != nil {
 		return err
 	}
@@ -95,8 +95,9 @@ func (b *bench) scaleEvict(p *scalePoint) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for b.ctx.Err() == nil && time.Now().Before(deadline) && !s.proc.Exited() {
 		if line, ok := evictionLine(s.proc.LogPath()); ok {
-			p.evicted, p.evict = line.Blobs, time.Duration(line.Took)
-			logf("scenario 10: %7d blobs: evicted %d in %s (load %s)", p.shape.blobs, line.Blobs, p.evict.Round(time.Millisecond), loadAverage())
+			p.evicted, p.evict = append(p.evicted, line.Blobs), append(p.evict, time.Duration(line.Took))
+			p.left -= line.Bytes // the next pass evicts 10 % of what is left
+			logf("scenario 10: %7d blobs: evicted %d in %s (load %s)", p.shape.blobs, line.Blobs, time.Duration(line.Took).Round(time.Millisecond), loadAverage())
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -108,6 +109,7 @@ func (b *bench) scaleEvict(p *scalePoint) error {
 type evictedLog struct {
 	Msg   string `json:"msg"`
 	Blobs int    `json:"blobs"`
+	Bytes int64  `json:"bytes"`
 	Took  int64  `json:"took"` // slog's JSON handler writes durations in ns
 }
 

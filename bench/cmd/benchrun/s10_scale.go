@@ -15,7 +15,8 @@ import (
 // so the report can give medians with min–max.
 type scalePoint struct {
 	shape     scaleShape
-	bytes     int64
+	bytes     int64 // as built
+	left      int64 // after the eviction passes so far
 	build     time.Duration
 	startup   []float64 // s, process start to the first manifest served
 	rss, hwm  []int64   // bytes, after cfg.idle at rest
@@ -25,8 +26,8 @@ type scalePoint struct {
 	upstream  int64     // manifest requests upstream saw during wrk
 	ls        []float64 // s, `cache ls --json | wc -l`
 	lsLines   int
-	evicted   int           // blobs the one eviction pass removed
-	evict     time.Duration // that pass, as the server logged it
+	evicted   []int           // blobs each eviction pass removed
+	evict     []time.Duration // those passes, as the server logged them
 }
 
 // scaleRun is scenario 10: its points by size, and how they were taken.
@@ -41,7 +42,8 @@ type scaleRun struct {
 // each visiting every size in turn (so a burst of load elsewhere on the
 // machine hits one round, not one size): start the server and time the
 // first served manifest, read its memory at rest, hammer random tags with
-// wrk, stop it, time `cache ls`. Last, per size, one eviction pass of 10 %.
+// wrk, stop it, time `cache ls`. Last, cfg.repeat rounds of one eviction
+// pass of 10 % per size, each of what the pass before left.
 // The caches stay in the work dir, which bench/run.sh removes on its way
 // out, after RESULTS.md is written: a million files take minutes to unlink
 // on a busy disk.
@@ -69,9 +71,11 @@ func (b *bench) scale() {
 			}
 		}
 	}
-	for _, p := range points {
-		if err := b.scaleEvict(p); err != nil {
-			b.res.problem("scenario 10: %d blobs: eviction: %v", p.shape.blobs, err)
+	for round := range b.cfg.repeat {
+		for _, p := range points {
+			if err := b.scaleEvict(p, round); err != nil {
+				b.res.problem("scenario 10: %d blobs: eviction: %v", p.shape.blobs, err)
+			}
 		}
 	}
 }
@@ -86,7 +90,7 @@ func (b *bench) buildScale(sh scaleShape) (*scalePoint, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &scalePoint{shape: sh, bytes: used, build: time.Since(start)}
+	p := &scalePoint{shape: sh, bytes: used, left: used, build: time.Since(start)}
 	logf("scenario 10: built %d blobs and %d tags in %s (load %s)", sh.blobs, sh.tags, p.build.Round(time.Millisecond), loadAverage())
 	return p, nil
 }
