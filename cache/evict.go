@@ -1,12 +1,17 @@
 package cache
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
+	"golang.org/x/sync/errgroup"
 )
 
 // evictChunk is how many digests one scan proposes and one transaction
@@ -112,13 +117,10 @@ func (s *Store) remove(claimed []victim) (Evicted, error) {
 		return Evicted{}, err
 	}
 	var got Evicted
-	for i, m := range live {
-		s.hot.drop(i)
-		if err := os.Remove(s.blobPath(i)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			s.log.Warn("cannot remove evicted blob", "digest", i.hash(), "error", err)
-			delete(live, i)
-			continue
-		}
+	for _, i := range s.unlinkAll(live) {
+		delete(live, i)
+	}
+	for _, m := range live {
 		got.Blobs++
 		got.Bytes += m.Size
 	}
@@ -141,6 +143,39 @@ func (s *Store) remove(claimed []victim) (Evicted, error) {
 	s.used.Add(-got.Bytes)
 	s.entries.Add(-int64(got.Blobs))
 	return got, nil
+}
+
+// unlinkers is how many files eviction removes at once. An unlink mostly
+// waits for the file system's journal, which other writers on the disk
+// share; several at once share the waits.
+const unlinkers = 64
+
+// unlinkAll removes the files of live and returns those it could not
+// remove, which keep their records. A file already gone is removed.
+// Files go in digest order, which is blobs/ order: consecutive unlinks
+// then share fan-out directories (and their block groups of inodes), so a
+// journal commit carries fewer distinct blocks than in LRU order, which
+// is random across directories. Passes of 5 % over a million-blob cache,
+// interleaved: 71–89 µs per blob sorted, 97–119 unsorted (load 7–9).
+func (s *Store) unlinkAll(live map[id]Meta) (failed []id) {
+	var mu sync.Mutex
+	var g errgroup.Group
+	g.SetLimit(unlinkers)
+	order := slices.SortedFunc(maps.Keys(live), func(a, b id) int { return bytes.Compare(a[:], b[:]) })
+	for _, i := range order {
+		s.hot.drop(i)
+		g.Go(func() error {
+			if err := os.Remove(s.blobPath(i)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				s.log.Warn("cannot remove evicted blob", "digest", i.hash(), "error", err)
+				mu.Lock()
+				failed = append(failed, i)
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	g.Wait()
+	return failed
 }
 
 // current splits victims into records that are as the walk saw them (any

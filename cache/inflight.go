@@ -88,28 +88,36 @@ func (s *Store) claim(victims []victim, force bool) (claimed []victim, release f
 // again (the same digest) keeps its created time and, when the new fill
 // did not say, its media type.
 func (s *Store) record(i id, size int64, mediaType string) error {
-	t := unixTime(now())
 	var delta, added int64
 	err := s.update(func(txn *badger.Txn) error {
-		m := Meta{Size: size, MediaType: mediaType, Created: t, LastAccess: t}
-		old, existed, err := peekMeta(txn, i)
-		if err != nil {
-			return err
-		}
-		delta, added = size, 1
-		if existed {
-			m.Created, delta, added = old.Created, size-old.Size, 0
-			if m.MediaType == "" {
-				m.MediaType = old.MediaType
-			}
-		}
-		return putMeta(txn, i, m, old, existed)
+		var err error
+		delta, added, err = recordIn(txn, i, size, mediaType)
+		return err
 	})
 	if err == nil {
 		s.used.Add(delta)
 		s.entries.Add(added)
 	}
 	return err
+}
+
+// recordIn writes i's record inside txn, as accessed now, and returns
+// what it adds to the used bytes and to the entries.
+func recordIn(txn *badger.Txn, i id, size int64, mediaType string) (delta, added int64, err error) {
+	t := unixTime(now())
+	m := Meta{Size: size, MediaType: mediaType, Created: t, LastAccess: t}
+	old, existed, err := peekMeta(txn, i)
+	if err != nil {
+		return 0, 0, err
+	}
+	delta, added = size, 1
+	if existed {
+		m.Created, delta, added = old.Created, size-old.Size, 0
+		if m.MediaType == "" {
+			m.MediaType = old.MediaType
+		}
+	}
+	return delta, added, putMeta(txn, i, m, old, existed)
 }
 
 // peekMeta is getMeta with "absent" as a plain false.

@@ -14,7 +14,8 @@ import (
 //	<data-dir>/
 //	├── lock                        flock held by the one process using the dir
 //	├── clean                       exists only between a clean Close and the
-//	│                               next Open; its absence means "reconcile"
+//	│                               next Open; its absence means "reconcile";
+//	│                               holds the index's totals (marker.go)
 //	├── blobs/sha256/ab/ab12…ef     verified content (layers, configs and
 //	│                               manifests alike), named by its digest;
 //	│                               never partial, never rewritten

@@ -7,14 +7,19 @@ import (
 )
 
 // reconcile makes the index and blobs/ agree and counts what is stored.
-// After a clean Close they already agree, and counting reads only the
-// index. After a crash (no clean marker) the index is walked beside the
+// After a clean Close they already agree, and the marker it left has the
+// totals (marker.go); a marker without them means counting the index. After a crash (no clean marker) the index is walked beside the
 // files, both in digest order: records without a file are dropped, and
 // files without a record (a crash between rename and index write, or
 // during eviction) are re-hashed and adopted, or removed if they do not
 // match their name. Only those orphans are hashed, so a crash costs a
 // directory walk, not a re-read of the cache.
-func (s *Store) reconcile(clean bool) error {
+func (s *Store) reconcile(clean bool, counts *markerCounts) error {
+	if clean && counts != nil {
+		s.used.Store(counts.Used)
+		s.entries.Store(counts.Entries)
+		return nil
+	}
 	if clean {
 		if ok, err := s.count(); err != nil || ok {
 			return err

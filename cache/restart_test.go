@@ -2,6 +2,7 @@ package cache_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/hubmirror/hubmirror/cache"
 	"github.com/hubmirror/hubmirror/cache/cachetest"
+	"github.com/hubmirror/hubmirror/internal/blobtest"
 )
 
 func mustOpen(t *testing.T, dir string, o cache.Options) *cache.Store {
@@ -167,5 +169,54 @@ func TestVerifyRemovesAlteredAndTruncatedBlobs(t *testing.T) {
 	cachetest.AssertAccounting(t, s)
 	if again, _ := s.Verify(nil); again.Corrupt != 0 || again.Checked != 1 {
 		t.Errorf("second Verify = %+v", again)
+	}
+}
+
+// closedWithOneBlob is a data dir closed cleanly after one Put of body.
+func closedWithOneBlob(t *testing.T, body []byte) string {
+	t.Helper()
+	dir := t.TempDir()
+	s := mustOpen(t, dir, cache.Options{})
+	if err := s.Put(blobtest.Digest(body), "", body); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestCleanRestartTakesTheTotalsFromTheMarker(t *testing.T) {
+	body := []byte("some content")
+	dir := closedWithOneBlob(t, body)
+	marker, err := os.ReadFile(filepath.Join(dir, "clean"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Used, Entries int64 }
+	if err := json.Unmarshal(marker, &got); err != nil || got.Used != int64(len(body)) || got.Entries != 1 {
+		t.Fatalf("clean marker %q (%v): want 1 entry of %d bytes", marker, err, len(body))
+	}
+	// Totals the index does not have show that Open read the marker and
+	// not the records: a million records took most of a clean start.
+	if err := os.WriteFile(filepath.Join(dir, "clean"), []byte(`{"used":4096,"entries":7}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := mustOpen(t, dir, cache.Options{})
+	if s.Used() != 4096 || s.Entries() != 7 {
+		t.Fatalf("after a clean restart: %d entries, %d bytes; want the marker's 7, 4096", s.Entries(), s.Used())
+	}
+}
+
+func TestCleanMarkerWithoutTotalsMeansCounting(t *testing.T) {
+	body := []byte("some content")
+	dir := closedWithOneBlob(t, body)
+	// The marker an older release wrote is empty.
+	if err := os.WriteFile(filepath.Join(dir, "clean"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := mustOpen(t, dir, cache.Options{})
+	if s.Used() != int64(len(body)) || s.Entries() != 1 {
+		t.Fatalf("after a restart from an empty marker: %d entries, %d bytes", s.Entries(), s.Used())
 	}
 }

@@ -128,7 +128,7 @@ func newStore(dir string, o Options, pins []pin, lock *os.File) *Store {
 // blobs/ directory that was missing makes the index describe nothing that
 // exists: it is reconciled as after a crash, whatever the clean marker says.
 func (s *Store) start(blobsGone bool) error {
-	clean, err := takeCleanMarker(s.dir)
+	clean, counts, err := takeCleanMarker(s.dir)
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func (s *Store) start(blobsGone bool) error {
 		}
 		return fmt.Errorf("opening index in %s: %w", s.dir, err)
 	}
-	if err := s.reconcile(clean); err != nil {
+	if err := s.reconcile(clean, counts); err != nil {
 		s.db.Close()
 		return fmt.Errorf("reconciling index with %s: %w", filepath.Join(s.dir, blobsDir), err)
 	}
@@ -187,7 +187,7 @@ func (s *Store) close() error {
 	s.maint.Unlock()
 	err := errors.Join(ferr, s.db.Close())
 	if err == nil && !busy && !s.dirty.Load() {
-		err = putCleanMarker(s.dir)
+		err = putCleanMarker(s.dir, markerCounts{Used: s.used.Load(), Entries: s.entries.Load()})
 	}
 	s.releaseLock()
 	return err
@@ -237,30 +237,6 @@ func removeTemps(dir string, log *slog.Logger) error {
 		log.Info("removed unfinished download left by an earlier run", "file", e.Name())
 	}
 	return nil
-}
-
-// takeCleanMarker reports whether the last run closed cleanly, and removes
-// the marker durably first: from here on a crash must mean "reconcile".
-func takeCleanMarker(dir string) (bool, error) {
-	err := os.Remove(filepath.Join(dir, cleanMarker))
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return true, syncDir(dir)
-}
-
-func putCleanMarker(dir string) error {
-	f, err := os.Create(filepath.Join(dir, cleanMarker))
-	if err != nil {
-		return err
-	}
-	if err := errors.Join(f.Sync(), f.Close()); err != nil {
-		return err
-	}
-	return syncDir(dir)
 }
 
 // now is the store's clock for access times, in the index's unit.

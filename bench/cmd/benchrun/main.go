@@ -42,6 +42,9 @@ type config struct {
 	farConn, farLinkBW int64
 	farRTT             time.Duration
 	hubmirrorFlags     string
+	// scenario 10's caches
+	scaleBlobs []int
+	scaleTags  int
 	// scenario 13's cluster pull
 	clusterClients, clusterImages int
 	clusterLayer, haproxyCfg      string
@@ -88,7 +91,10 @@ func parseFlags() config {
 	flag.StringVar(&c.clusterLayer, "cluster-layer", "8MiB", "scenario 13: size of every layer of its images")
 	flag.StringVar(&c.haproxyCfg, "haproxy-cfg", deployedCfg, "scenario 13: the deployed HAProxy config, used as it is (another file only to try a setting; RESULTS.md then says so)")
 	flag.DurationVar(&c.farRTT, "far-rtt", 100*time.Millisecond, "scenario 8: round trip before every upstream answer")
+	scaleBlobs := flag.String("scale-blobs", "10000,100000,1000000", "scenario 10: blobs in each cache measured")
+	flag.IntVar(&c.scaleTags, "scale-tags", 100_000, "scenario 10: tags in every cache")
 	flag.Parse()
+	c.scaleBlobs = parseCounts("--scale-blobs", *scaleBlobs)
 	size, err := humanize.ParseBytes(*pushSize)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "benchrun: --push-size:", err)
@@ -235,6 +241,7 @@ func (b *bench) scenarios() {
 		{"6", "6 docker pull", b.dockerPulls},
 		{"9", "9 push", b.pushes},
 		{"8", "8 far link", b.farScenarios},
+		{"10", "10 cost by cache size", b.scale},
 		{"13", "13 cluster pull", b.clusterPull},
 	}
 	for _, s := range steps {

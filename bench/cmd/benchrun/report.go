@@ -31,6 +31,7 @@ func writeReport(path string, r *results, si sysinfo) error {
 	var b strings.Builder
 	writeHeader(&b, r, si)
 	writeTable(&b, tableRows(r))
+	writeScale(&b, r, filepath.Dir(path))
 	writeMicro(&b, r.micro)
 	writeNotes(&b, r)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {

@@ -34,6 +34,7 @@ type results struct {
 	tags     map[string]tagResult
 	far      farResults     // scenario 8
 	push     *pushResult    // scenario 9; nil when not run
+	scale    *scaleRun      // scenario 10; nil when not run
 	cluster  clusterResults // scenario 13
 	problems []string       // failures, in the order they happened
 	micro    []string       // `go test -bench` result lines
