@@ -106,6 +106,9 @@ type Options struct {
 	// DefaultMaxConcurrentFills.
 	MaxConcurrentFills int
 	Log                *slog.Logger
+	// AccessLog, if set, writes the access lines in Log's place, in Log's
+	// format, without slog's generic formatting (accessline.go).
+	AccessLog *AccessLog
 	// Users are the clients allowed to pull; nil lets anyone pull.
 	Users *Htpasswd
 	// AnonymousPull, with Users, lets anyone read and asks a login only
