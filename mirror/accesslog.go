@@ -100,9 +100,10 @@ func (m *Mirror) logRequest(r *http.Request, rec *recorder, start time.Time, abo
 	now := time.Now()
 	took := now.Sub(start)
 	client := m.opts.TrustedProxies.clientAddr(r)
-	if a := m.opts.AccessLog; a != nil {
+	switch a := m.opts.AccessLog; {
+	case a != nil:
 		a.write(now, r, client, rec, took, aborted)
-	} else {
+	case m.log.Enabled(r.Context(), requestLevel(aborted)):
 		slogRequest(m.log, r, client, rec, took, aborted)
 	}
 	return took

@@ -214,8 +214,12 @@ func (m *Mirror) Handler() http.Handler {
 	return m.observe(m.requireLogin(m))
 }
 
+// apiVersion is every answer's Docker-Distribution-API-Version, under the
+// key Header.Set would canonicalise it to (at an allocation per request).
+var apiVersion = []string{"registry/2.0"}
+
 func (m *Mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+	w.Header()["Docker-Distribution-Api-Version"] = apiVersion
 	rt, err := m.route(r)
 	setRouteName(w, rt.kind)
 	if err != nil {
