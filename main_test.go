@@ -488,7 +488,7 @@ func TestAnonymousPullFlag(t *testing.T) {
 			if !c.Bool("anonymous-pull") {
 				t.Errorf("%v: anonymous-pull not set", args)
 			}
-			_, err := newMirror(c, nil, metrics.Discard(), slog.New(slog.DiscardHandler))
+			_, err := newMirror(c, nil, metrics.Discard(), slog.New(slog.DiscardHandler), nil)
 			if err == nil || !strings.Contains(err.Error(), "--htpasswd") {
 				t.Errorf("%v without --htpasswd: %v, want a refusal naming --htpasswd", args, err)
 			}
@@ -548,7 +548,7 @@ func TestServeFillFlags(t *testing.T) {
 				return serr
 			}
 			defer store.Close()
-			_, err = newMirror(c, store, metrics.Discard(), slog.New(slog.DiscardHandler))
+			_, err = newMirror(c, store, metrics.Discard(), slog.New(slog.DiscardHandler), nil)
 			return nil
 		})
 		return err

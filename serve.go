@@ -35,7 +35,7 @@ func serveCommand() *cli.Command {
 func serve(c *cli.Context) error {
 	sink := logbuf.New(os.Stderr, c.Duration("log-flush-interval"))
 	defer sink.Close() // before main prints the error that ended serve
-	log, err := newLogger(c.String("log-level"), c.String("log-format"), sink, c.Duration("log-flush-interval"))
+	log, access, err := newLogger(c.String("log-level"), c.String("log-format"), sink, c.Duration("log-flush-interval"))
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func serve(c *cli.Context) error {
 	}
 	defer store.Close()
 	met.WatchCache(store)
-	m, err := newMirror(c, store, met, log)
+	m, err := newMirror(c, store, met, log, access)
 	if err != nil {
 		return err
 	}
@@ -57,11 +57,12 @@ func serve(c *cli.Context) error {
 
 // newLogger writes to sink; with a flush interval, sink batches the info
 // lines (one write(2) per access line cost ~18% of warm manifest req/s)
-// and writes warnings and errors at once.
-func newLogger(level, format string, sink *logbuf.Writer, interval time.Duration) (*slog.Logger, error) {
+// and writes warnings and errors at once. The access lines, in the same
+// format, level and flushing, go through the mirror's own AccessLog.
+func newLogger(level, format string, sink *logbuf.Writer, interval time.Duration) (*slog.Logger, *mirror.AccessLog, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	opts := &slog.HandlerOptions{Level: l}
 	var h slog.Handler
@@ -71,13 +72,14 @@ func newLogger(level, format string, sink *logbuf.Writer, interval time.Duration
 	case "json":
 		h = slog.NewJSONHandler(sink, opts)
 	default:
-		return nil, fmt.Errorf("log format %q: want text or json", format)
+		return nil, nil, fmt.Errorf("log format %q: want text or json", format)
 	}
 	urgent := slog.LevelWarn
 	if interval <= 0 {
 		urgent = slog.LevelDebug // every line at once, as asked
 	}
-	return slog.New(logbuf.Urgent(h, sink, urgent)), nil
+	access := &mirror.AccessLog{W: sink, JSON: format == "json", Level: l, Flush: sink.Flush, Urgent: urgent}
+	return slog.New(logbuf.Urgent(h, sink, urgent)), access, nil
 }
 
 // openStore opens the cache as the flags describe it.
@@ -105,7 +107,7 @@ func openStore(c *cli.Context, log *slog.Logger) (*cache.Store, error) {
 	return s, nil
 }
 
-func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *slog.Logger) (*mirror.Mirror, error) {
+func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *slog.Logger, access *mirror.AccessLog) (*mirror.Mirror, error) {
 	regs, err := registries(c, met, log)
 	if err != nil {
 		return nil, err
@@ -147,6 +149,7 @@ func newMirror(c *cli.Context, store *cache.Store, met *metrics.Metrics, log *sl
 		MaxConcurrentFills:   c.Int("max-concurrent-fills"),
 		Metrics:              met,
 		Log:                  log,
+		AccessLog:            access,
 		Users:                users,
 		AnonymousPull:        c.Bool("anonymous-pull"),
 		TokenKey:             tokenKey,

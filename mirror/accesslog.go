@@ -64,8 +64,7 @@ func (m *Mirror) observe(next http.Handler) http.Handler {
 		start := time.Now()
 		defer func() {
 			p := recover()
-			took := time.Since(start)
-			logRequest(m.log, r, m.opts.TrustedProxies.clientAddr(r), rec, took, p != nil)
+			took := m.logRequest(r, rec, start, p != nil)
 			m.count(r, rec, took)
 			if p != nil {
 				panic(p)
@@ -95,34 +94,25 @@ func (m *Mirror) count(r *http.Request, rec *recorder, took time.Duration) {
 	}
 }
 
-func logRequest(log *slog.Logger, r *http.Request, client string, rec *recorder, took time.Duration, aborted bool) {
-	attrs := []slog.Attr{
-		slog.String("client", client),
-		slog.String("method", r.Method),
-		slog.String("path", r.URL.Path),
-		slog.String("route", rec.route),
-		slog.Int("status", rec.status),
-		slog.Int64("bytes", rec.bytes),
-		slog.Duration("duration", took),
+// logRequest writes a request's access line: through AccessLog when the
+// root set one up, through slog otherwise.
+func (m *Mirror) logRequest(r *http.Request, rec *recorder, start time.Time, aborted bool) time.Duration {
+	now := time.Now()
+	took := now.Sub(start)
+	client := m.opts.TrustedProxies.clientAddr(r)
+	switch a := m.opts.AccessLog; {
+	case a != nil:
+		a.write(now, r, client, rec, took, aborted)
+	case m.log.Enabled(r.Context(), requestLevel(aborted)):
+		slogRequest(m.log, r, client, rec, took, aborted)
 	}
-	if rec.cache != "" {
-		attrs = append(attrs, slog.String("cache", rec.cache))
-	}
-	if rec.upstream > 0 {
-		attrs = append(attrs, slog.Duration("upstream", rec.upstream))
-	}
-	if rec.received > 0 {
-		attrs = append(attrs, slog.Int64("received", rec.received))
-	}
-	if rec.err != nil {
-		attrs = append(attrs, slog.String("error", rec.err.Error()))
-	}
-	level := slog.LevelInfo
-	if aborted {
-		attrs = append(attrs, slog.Bool("aborted", true))
-		level = slog.LevelWarn
-	}
-	log.LogAttrs(r.Context(), level, "request", attrs...)
+	return took
+}
+
+func slogRequest(log *slog.Logger, r *http.Request, client string, rec *recorder, took time.Duration, aborted bool) {
+	attrs := make(attrList, 0, 12)
+	requestFields(&attrs, r, client, rec, took, aborted)
+	log.LogAttrs(r.Context(), requestLevel(aborted), "request", attrs...)
 }
 
 func setRouteName(w http.ResponseWriter, k routeKind) {

@@ -88,11 +88,26 @@ func BenchmarkParseRoute(b *testing.B) {
 }
 
 // BenchmarkWarmManifestByTag is a cached, fresh tag served through the
-// whole handler (access log, metrics, routing, Badger tag lookup, manifest
+// whole handler (access log, metrics, routing, tag lookup, manifest
 // read): the request docker sends first on every pull.
 func BenchmarkWarmManifestByTag(b *testing.B) {
+	benchWarmManifest(b, http.MethodGet, "/v2/library/alpine/manifests/latest")
+}
+
+// BenchmarkWarmManifestHeadByTag is what containerd and crane send first.
+func BenchmarkWarmManifestHeadByTag(b *testing.B) {
+	benchWarmManifest(b, http.MethodHead, "/v2/library/alpine/manifests/latest")
+}
+
+// BenchmarkWarmManifestByDigest is what every client sends once it knows
+// the digest.
+func BenchmarkWarmManifestByDigest(b *testing.B) {
+	benchWarmManifest(b, http.MethodGet, "/v2/library/alpine/manifests/"+warmManifestDigest.String())
+}
+
+func benchWarmManifest(b *testing.B, method, path string) {
 	h := warmTagHandler(b)
-	req := httptest.NewRequest(http.MethodGet, "/v2/library/alpine/manifests/latest", nil)
+	req := httptest.NewRequest(method, path, nil)
 	req.Header.Set("Accept", strings.Join(defaultAccept, ", "))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -104,17 +119,21 @@ func BenchmarkWarmManifestByTag(b *testing.B) {
 	}
 }
 
+var (
+	warmManifestBody   = []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}`)
+	warmManifestDigest = blobtest.Digest(warmManifestBody)
+)
+
 // warmTagHandler is a mirror whose cache already holds library/alpine:latest.
-func warmTagHandler(b *testing.B) http.Handler {
+func warmTagHandler(b testing.TB) http.Handler {
 	b.Helper()
 	store, err := cache.OpenWithOptions(b.TempDir(), cache.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { store.Close() })
-	body := []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}`)
-	d := blobtest.Digest(body)
-	if err := store.Put(d, defaultAccept[0], body); err != nil {
+	d := warmManifestDigest
+	if err := store.Put(d, defaultAccept[0], warmManifestBody); err != nil {
 		b.Fatal(err)
 	}
 	t := cache.Tag{Digest: d, MediaType: defaultAccept[0], FetchedAt: time.Now().UTC()}

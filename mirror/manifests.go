@@ -24,7 +24,8 @@ const revalidateTimeout = 15 * time.Second
 type manifest struct {
 	body      []byte
 	mediaType string
-	digest    string
+	digest    string      // or, for a cached manifest, hash (etag spells it)
+	hash      v1.Hash     // without v1.Hash.String's three allocations
 	cache     string      // hit, miss or stale
 	rateLimit http.Header // upstream's pull allowance, on a miss
 }
@@ -56,15 +57,29 @@ func (m *Mirror) serveManifest(w http.ResponseWriter, r *http.Request, rt route)
 	for k, v := range man.rateLimit {
 		h[k] = v
 	}
-	// Canonical keys assigned directly: Header.Set canonicalises each key
-	// per call, a measurable cost on the hottest path.
-	h["Content-Type"] = []string{man.mediaType}
-	h["Docker-Content-Digest"] = []string{man.digest}
-	h["Etag"] = []string{`"` + man.digest + `"`}
+	// Canonical keys assigned directly (Header.Set canonicalises each key
+	// per call), and the values in one array, each slice capped so an
+	// append elsewhere copies rather than overwrites its neighbour.
+	etag := man.etag()
+	vals := [...]string{man.mediaType, etag[1 : len(etag)-1], etag}
+	h["Content-Type"] = vals[0:1:1]
+	h["Docker-Content-Digest"] = vals[1:2:2]
+	h["Etag"] = vals[2:3:3]
 	if man.cache == metrics.ResultStale {
-		h["Warning"] = []string{`110 - "stale"`}
+		h["Warning"] = warningStale
 	}
 	serveSmallBody(w, r, man.body)
+}
+
+var warningStale = []string{`110 - "stale"`}
+
+// etag is the digest quoted, built in one allocation; the digest header
+// is cut from it.
+func (man *manifest) etag() string {
+	if man.digest != "" {
+		return `"` + man.digest + `"`
+	}
+	return `"` + man.hash.Algorithm + ":" + man.hash.Hex + `"`
 }
 
 func (m *Mirror) resolveManifest(ctx context.Context, rt route, accept []string) (*manifest, error) {
@@ -197,7 +212,7 @@ func (m *Mirror) cachedManifest(d v1.Hash) (*manifest, bool) {
 	if err != nil {
 		return nil, false
 	}
-	return &manifest{body: body, mediaType: meta.MediaType, digest: d.String(), cache: metrics.ResultHit}, true
+	return &manifest{body: body, mediaType: meta.MediaType, hash: d, cache: metrics.ResultHit}, true
 }
 
 // fetchManifest asks upstream once for everyone asking the same question at

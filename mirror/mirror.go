@@ -106,6 +106,9 @@ type Options struct {
 	// DefaultMaxConcurrentFills.
 	MaxConcurrentFills int
 	Log                *slog.Logger
+	// AccessLog, if set, writes the access lines in Log's place, in Log's
+	// format, without slog's generic formatting (accessline.go).
+	AccessLog *AccessLog
 	// Users are the clients allowed to pull; nil lets anyone pull.
 	Users *Htpasswd
 	// AnonymousPull, with Users, lets anyone read and asks a login only
@@ -218,8 +221,12 @@ func (m *Mirror) Handler() http.Handler {
 	return m.observe(m.requireLogin(m))
 }
 
+// apiVersion is every answer's Docker-Distribution-API-Version, under the
+// key Header.Set would canonicalise it to (at an allocation per request).
+var apiVersion = []string{"registry/2.0"}
+
 func (m *Mirror) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+	w.Header()["Docker-Distribution-Api-Version"] = apiVersion
 	rt, err := m.route(r)
 	setRouteName(w, rt.kind)
 	if err != nil {

@@ -61,6 +61,18 @@ func peer(r *http.Request) netip.Addr {
 	return a.Unmap()
 }
 
+// addrString is p.String() for r's peer p, cut from RemoteAddr without
+// allocating where RemoteAddr spells it so: a plain IPv4 peer, which
+// netip parses only in its one canonical form (an IPv4-mapped IPv6 peer
+// is spelt differently once unmapped, and takes p.String()).
+func addrString(r *http.Request, p netip.Addr) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if a, perr := netip.ParseAddr(host); err == nil && perr == nil && a.Is4() {
+		return host
+	}
+	return p.String()
+}
+
 func (t TrustedProxies) fromTrusted(r *http.Request) bool {
 	return len(t) > 0 && t.trusts(peer(r))
 }
@@ -75,7 +87,7 @@ func (t TrustedProxies) clientAddr(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	if !t.fromTrusted(r) {
-		return p.String()
+		return addrString(r, p)
 	}
 	hops := forwardedFor(r)
 	for i := len(hops) - 1; i >= 0; i-- {

@@ -62,14 +62,23 @@ func parseRoute(escapedPath, ns string, regs *registries) (route, error) {
 	if n < 3 {
 		return route{}, errNotFoundPath
 	}
-	if name, hosted := regs.hosted.match(ns, strings.Join(parts[:n-2], "/")); hosted {
-		return hostedRoute(name, parts[n-2], parts[n-1])
+	name := leadingParts(rest, parts)
+	if repo, hosted := regs.hosted.match(ns, name); hosted {
+		return hostedRoute(repo, parts[n-2], parts[n-1])
 	}
-	reg, name, err := regs.pick(ns, strings.Join(parts[:n-2], "/"))
+	reg, name, err := regs.pick(ns, name)
 	if err != nil {
 		return route{}, err
 	}
 	return routeFor(reg, name, parts[n-2], parts[n-1])
+}
+
+// leadingParts is strings.Join(parts[:len(parts)-2], "/") for parts split
+// from rest at "/": the name before kind and reference, cut from rest
+// instead of joined (two allocations on every pull request).
+func leadingParts(rest string, parts []string) string {
+	n := len(parts)
+	return rest[:len(rest)-len(parts[n-2])-len(parts[n-1])-2]
 }
 
 func routeFor(reg *registry, name, kind, last string) (route, error) {
