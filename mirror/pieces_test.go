@@ -208,7 +208,10 @@ func TestOnlyAFillWithoutProgressIsCut(t *testing.T) {
 	hub := upstreamtest.New(t, upstreamtest.Options{})
 	_, d := hub.AddTestBlob(t, "library/big", 4<<20)
 	dir := t.TempDir()
-	m := startMirror(t, hub, setup{dataDir: dir, idle: 300 * time.Millisecond, stall: time.Hour})
+	// The idle timeout is short for a test but long enough that a loaded
+	// CI machine never starves a moving fill's writer that long.
+	const idle = time.Second
+	m := startMirror(t, hub, setup{dataDir: dir, idle: idle, stall: time.Hour})
 	hub.Hold(d, 1<<20) // never released
 	url := m + "/v2/library/big/blobs/" + d.String()
 	if r := startPull(context.Background(), url).result(t); r.err == nil {
@@ -219,8 +222,8 @@ func TestOnlyAFillWithoutProgressIsCut(t *testing.T) {
 	}
 
 	slow := upstreamtest.New(t, upstreamtest.Options{Bandwidth: 4 << 20})
-	_, d = slow.AddTestBlob(t, "library/big", 8<<20) // two seconds at the cap
-	m = startMirror(t, slow, setup{idle: 300 * time.Millisecond})
+	_, d = slow.AddTestBlob(t, "library/big", 8<<20) // two seconds at the cap: twice the idle timeout
+	m = startMirror(t, slow, setup{idle: idle})
 	if r := startPull(context.Background(), m+"/v2/library/big/blobs/"+d.String()).result(t); r.err != nil || r.digest != d.String() {
 		t.Errorf("a slow, moving fill: %d bytes, %v", r.n, r.err)
 	}
