@@ -72,6 +72,8 @@ type Store struct {
 
 	openedAt int64   // unix ns: content created before is verified on first read (damage.go)
 	verified checked // such content verified since
+	// manifestHashes counts small bodies hashed by read, for tests.
+	manifestHashes atomic.Int64
 
 	started time.Time        // with its monotonic reading, for forwardJump
 	wallNow func() time.Time // the wall clock alone; tests make it jump
