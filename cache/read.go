@@ -33,7 +33,10 @@ func (s *Store) Open(d v1.Hash) (Blob, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.touch(i)
+	if !s.touch(i) {
+		f.Close()
+		return nil, ErrNotFound // evicted, its file not yet unlinked
+	}
 	// One fstat on the warm path: only files older than this process
 	// cost an index read and a check.
 	if fi, err := f.Stat(); err == nil && fi.ModTime().UnixNano() < s.openedAt && !s.verified.has(i) {
@@ -124,10 +127,16 @@ func (s *Store) openFile(i id) (*os.File, error) {
 }
 
 // touch notes an access in memory only; the flusher writes it to the index
-// at most once per flush interval, so a warm hit costs no index write.
-func (s *Store) touch(i id) {
+// at most once per flush interval, so a warm hit costs no index write. It
+// is false, and notes nothing, for an evicted digest whose file awaits
+// the unlinker.
+func (s *Store) touch(i id) bool {
 	t := now()
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.doomed[i]; ok {
+		return false
+	}
 	s.touched[i] = t
-	s.mu.Unlock()
+	return true
 }
