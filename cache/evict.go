@@ -43,6 +43,7 @@ func (s *Store) Evict() (Evicted, error) {
 func (s *Store) evictPass() (Evicted, error) {
 	s.maint.Lock()
 	defer s.maint.Unlock()
+	defer s.wakeUnlinker()
 	got := Evicted{PartialBytes: s.dropIdlePartials(time.Now().Add(-s.opts.PartialMaxAge), 0)}
 	if s.opts.MaxSize == 0 || s.total() <= s.opts.MaxSize {
 		return got, nil

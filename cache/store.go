@@ -76,6 +76,7 @@ type Store struct {
 	// doomedBytes is their size, still counted in used (unlink.go).
 	doomed      map[id]*doomed
 	doomedBytes atomic.Int64
+	unlinkQueue []id // doomed ids in the order the unlinker takes them
 	unlinkWake  chan struct{}
 	unlinkDone  chan struct{}
 	unlinkGate  chan struct{} // nil but in tests, which hold the unlinker

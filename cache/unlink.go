@@ -59,28 +59,32 @@ func tombstone(txn *badger.Txn, i id, size int64) error {
 	return txn.Set(unlinkKey(i), binary.AppendUvarint(nil, uint64(size)))
 }
 
-// doom hands files whose tombstones committed to the unlinker.
+// doom queues files whose tombstones committed for the unlinker, in
+// digest order (blobs/ order: consecutive unlinks share fan-out
+// directories, so a journal commit carries fewer distinct blocks).
 func (s *Store) doom(files map[id]int64) {
-	if len(files) == 0 {
-		return
-	}
 	s.mu.Lock()
-	for i, size := range files {
+	for _, i := range slices.SortedFunc(maps.Keys(files), func(a, b id) int { return bytes.Compare(a[:], b[:]) }) {
 		if _, ok := s.doomed[i]; !ok {
-			s.doomed[i] = &doomed{size: size, done: make(chan struct{})}
-			s.doomedBytes.Add(size)
+			s.doomed[i] = &doomed{size: files[i], done: make(chan struct{})}
+			s.doomedBytes.Add(files[i])
+			s.unlinkQueue = append(s.unlinkQueue, i)
 		}
 	}
 	s.mu.Unlock()
+}
+
+// wakeUnlinker starts the unlinker on what is queued. The evictor wakes it
+// at the end of its pass, not per chunk: unlinks during the pass would
+// share the journal with the pass's own index writes.
+func (s *Store) wakeUnlinker() {
 	select {
 	case s.unlinkWake <- struct{}{}:
 	default:
 	}
 }
 
-// unlinker is the goroutine that removes doomed files, in digest order
-// (blobs/ order: consecutive unlinks share fan-out directories, so a
-// journal commit carries fewer distinct blocks).
+// unlinker is the goroutine that removes doomed files in queue order.
 func (s *Store) unlinker() {
 	defer close(s.unlinkDone)
 	for {
@@ -116,14 +120,16 @@ func (s *Store) unlinker() {
 func (s *Store) unlinkSome() int {
 	s.mu.Lock()
 	var batch []id
-	for _, i := range slices.SortedFunc(maps.Keys(s.doomed), func(a, b id) int { return bytes.Compare(a[:], b[:]) }) {
-		if d := s.doomed[i]; !d.taken {
+	k := 0
+	for ; k < len(s.unlinkQueue) && len(batch) < unlinkBatch; k++ {
+		i := s.unlinkQueue[k]
+		if d, ok := s.doomed[i]; ok && !d.taken {
 			d.taken = true
 			batch = append(batch, i)
-			if len(batch) == unlinkBatch {
-				break
-			}
 		}
+	}
+	if s.unlinkQueue = s.unlinkQueue[k:]; len(s.unlinkQueue) == 0 {
+		s.unlinkQueue = nil // let the backing array go
 	}
 	s.mu.Unlock()
 	if len(batch) == 0 {
@@ -300,5 +306,6 @@ func (s *Store) loadTombstones() error {
 		}
 	}
 	s.doom(files)
+	s.wakeUnlinker()
 	return nil
 }
