@@ -30,10 +30,20 @@ type Evicted struct {
 // first; then, if usage (verified content and partial fills) is above the
 // cap, the other idle partial fills, oldest first, and then least recently
 // used content, until usage is at the low watermark. Pinned content and
-// digests being filled are skipped.
+// digests being filled are skipped. It returns once the evicted files are
+// gone; the background evictor does not wait for that (evictPass).
 func (s *Store) Evict() (Evicted, error) {
+	got, err := s.evictPass()
+	s.AwaitUnlinks()
+	return got, err
+}
+
+// evictPass is Evict without waiting for the unlinker: the pass removes
+// index records only, so it holds the maintenance lock briefly.
+func (s *Store) evictPass() (Evicted, error) {
 	s.maint.Lock()
 	defer s.maint.Unlock()
+	defer s.wakeUnlinker()
 	got := Evicted{PartialBytes: s.dropIdlePartials(time.Now().Add(-s.opts.PartialMaxAge), 0)}
 	if s.opts.MaxSize == 0 || s.total() <= s.opts.MaxSize {
 		return got, nil
@@ -49,10 +59,15 @@ func (s *Store) Evict() (Evicted, error) {
 }
 
 // total is what counts against the cap: verified content other than
-// hosted (cachedSize) and the partial fills no fill is writing. Those being written are about to be content
+// hosted (cachedSize) and the partial fills no fill is writing. Evicted
+// files awaiting the unlinker are already on their way out: counting
+// them would evict twice for the same bytes (they stay in Used). Those being written are about to be content
 // (or to be shelved, and count then); counting them would evict content
 // for bytes that are on their way to replace nothing.
-func (s *Store) total() int64 { return s.cachedSize() + s.idlePartialBytes() }
+func (s *Store) total() int64 { return s.evictable() + s.idlePartialBytes() }
+
+// evictable is cached content the evictor may still remove.
+func (s *Store) evictable() int64 { return s.cachedSize() - s.doomedBytes.Load() }
 
 // EvictTo removes idle partial fills, then least recently used content,
 // pins and fills aside, until usage is at most target, whatever the cap:
@@ -62,6 +77,7 @@ func (s *Store) EvictTo(target int64) (Evicted, error) {
 	defer s.maint.Unlock()
 	partial := s.dropIdlePartials(time.Time{}, s.total()-target)
 	got, err := s.evictTo(max(0, target-s.idlePartialBytes()))
+	s.AwaitUnlinks() // a nearly full disk and offline pruning need the space now
 	got.PartialBytes = partial
 	s.evictions.Add(int64(got.Blobs))
 	return got, err
@@ -83,18 +99,18 @@ func (s *Store) evictTo(target int64) (Evicted, error) {
 		return got, err
 	}
 	from := []byte(accessPrefix)
-	for s.cachedSize() > target {
-		victims, next, err := s.scanLRU(from, s.cachedSize()-target, pinned)
+	for s.evictable() > target {
+		victims, next, err := s.scanLRU(from, s.evictable()-target, pinned)
 		if err != nil {
 			return got, err
 		}
 		if len(victims) == 0 {
 			s.log.Warn("cache: cannot evict further, the rest is pinned or being filled",
-				"used", s.cachedSize(), "target", target)
+				"used", s.evictable(), "target", target)
 			return got, nil
 		}
 		claimed, release := s.claim(victims, false)
-		n, err := s.remove(claimed)
+		n, err := s.removeRecords(claimed, true)
 		release()
 		got.Blobs, got.Bytes = got.Blobs+n.Blobs, got.Bytes+n.Bytes
 		if err != nil {
@@ -107,27 +123,44 @@ func (s *Store) evictTo(target int64) (Evicted, error) {
 
 // remove deletes claimed digests: the file first, then the record. A crash
 // in between leaves records without files, which start-up drops cheaply;
-// the other order would leave files that start-up must re-hash. a/ keys
-// the walk found stale (the record gone or accessed since) are dropped in
-// the same transaction. Under the claim nothing else writes these
-// records, so the transaction writes without reading.
+// the other order would leave files that start-up must re-hash.
 func (s *Store) remove(claimed []victim) (Evicted, error) {
+	return s.removeRecords(claimed, false)
+}
+
+// removeRecords is remove, or with later the eviction pass's way: the
+// records go with a tombstone each in one transaction, and the unlinker
+// removes the files afterwards (unlink.go), their bytes counted in used
+// until then. a/ keys the walk found stale (the record gone or accessed
+// since) are dropped in the same transaction. Under the claim nothing
+// else writes these records, so the transaction writes without reading.
+func (s *Store) removeRecords(claimed []victim, later bool) (Evicted, error) {
 	live, stale, err := s.current(claimed)
 	if err != nil {
 		return Evicted{}, err
 	}
 	var got Evicted
-	for _, i := range s.unlinkAll(live) {
-		delete(live, i)
+	if !later {
+		for _, i := range s.unlinkAll(live) {
+			delete(live, i)
+		}
 	}
-	for _, m := range live {
+	files := make(map[id]int64, len(live))
+	for i, m := range live {
 		got.Blobs++
 		got.Bytes += m.Size
+		files[i] = m.Size
+		s.hot.drop(i)
 	}
 	err = s.update(func(txn *badger.Txn) error {
 		for i, m := range live {
 			if err := deleteMeta(txn, i, m); err != nil {
 				return err
+			}
+			if later {
+				if err := tombstone(txn, i, m.Size); err != nil {
+					return err
+				}
 			}
 		}
 		for _, k := range stale {
@@ -140,8 +173,12 @@ func (s *Store) remove(claimed []victim) (Evicted, error) {
 	if err != nil {
 		return Evicted{}, err
 	}
-	s.used.Add(-got.Bytes)
 	s.entries.Add(-int64(got.Blobs))
+	if later {
+		s.doom(files) // used drops as the unlinker removes them
+		return got, nil
+	}
+	s.used.Add(-got.Bytes)
 	return got, nil
 }
 

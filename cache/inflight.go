@@ -44,13 +44,15 @@ func (s *Store) leave(i id) {
 	}
 }
 
-// awaitEviction blocks while i is being removed.
+// awaitEviction blocks while i is being removed, and removes an evicted
+// file of i the unlinker has not reached yet (unlink.go).
 func (s *Store) awaitEviction(i id) {
 	for {
 		s.mu.Lock()
 		ch := s.evicting[i]
 		s.mu.Unlock()
 		if ch == nil {
+			s.unlinkNow(i)
 			return
 		}
 		<-ch

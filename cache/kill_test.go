@@ -36,6 +36,11 @@ func TestHelperProcess(t *testing.T) {
 	if mode == "" {
 		t.Skip("helper process for the kill tests")
 	}
+	if mode == "evict-held" { // opens its own store, the unlinker held
+		helperEvictHeld(t, os.Getenv(helperDirEnv))
+		time.Sleep(helperLife)
+		os.Exit(3)
+	}
 	var o cache.Options
 	if mode == "churn" {
 		o.MaxSize = 200 << 10 // evictions all the time

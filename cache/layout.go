@@ -45,6 +45,9 @@ import (
 //	s/<upstream>/<repo>@<subject digest>      JSON Tag: the cached referrers
 //	                                          index of that subject, and when
 //	                                          upstream was asked
+//	u/<sha256>                                uvarint size: evicted, its
+//	                                          records gone, its file not yet
+//	                                          unlinked (unlink.go)
 //
 //	Hosted repositories (pushed content; hosted_keys.go; "\0" ends a name)
 //	h/<sha256>                                uvarint unix ns of the latest

@@ -42,7 +42,7 @@ func (s *Store) maintain() {
 
 func (s *Store) evictLogged() {
 	start := time.Now()
-	got, err := s.Evict()
+	got, err := s.evictPass()
 	if err != nil {
 		s.log.Error("cache: eviction", "error", err)
 	}

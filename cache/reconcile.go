@@ -10,8 +10,9 @@ import (
 // After a clean Close they already agree, and the marker it left has the
 // totals (marker.go); a marker without them means counting the index. After a crash (no clean marker) the index is walked beside the
 // files, both in digest order: records without a file are dropped, and
-// files without a record (a crash between rename and index write, or
-// during eviction) are re-hashed and adopted, or removed if they do not
+// files without a record (a crash between rename and index write) are
+// re-hashed and adopted, unless a tombstone dooms them (evicted, not yet
+// unlinked: unlink.go), or removed if they do not
 // match their name. Only those orphans are hashed, so a crash costs a
 // directory walk, not a re-read of the cache.
 func (s *Store) reconcile(clean bool, counts *markerCounts) error {
@@ -31,6 +32,9 @@ func (s *Store) reconcile(clean bool, counts *markerCounts) error {
 		return err
 	}
 	for _, i := range orphans {
+		if s.isDoomedNow(i) {
+			continue // evicted: the unlinker removes it (unlink.go)
+		}
 		if err := s.adopt(i); err != nil {
 			return err
 		}

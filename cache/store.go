@@ -72,6 +72,17 @@ type Store struct {
 
 	openedAt int64   // unix ns: content created before is verified on first read (damage.go)
 	verified checked // such content verified since
+	// doomed holds evicted files awaiting the unlinker, guarded by mu;
+	// doomedBytes is their size, still counted in used (unlink.go).
+	doomed      map[id]*doomed
+	doomedBytes atomic.Int64
+	unlinkQueue []id // doomed ids in the order the unlinker takes them
+	unlinkWake  chan struct{}
+	unlinkDone  chan struct{}
+	unlinkGate  chan struct{} // nil but in tests, which hold the unlinker
+
+	// manifestHashes counts small bodies hashed by read, for tests.
+	manifestHashes atomic.Int64
 
 	started time.Time        // with its monotonic reading, for forwardJump
 	wallNow func() time.Time // the wall clock alone; tests make it jump
@@ -104,6 +115,7 @@ func OpenWithOptions(dir string, o Options) (*Store, error) {
 		return nil, err
 	}
 	go s.maintain()
+	go s.unlinker()
 	s.wakeIfOver() // the cap may have been lowered since the last run
 	return s, nil
 }
@@ -112,15 +124,19 @@ func newStore(dir string, o Options, pins []pin, lock *os.File) *Store {
 	return &Store{
 		dir: dir, log: o.Log, opts: o, pins: pins, lock: lock, openedAt: now(),
 		started: time.Now(), wallNow: func() time.Time { return time.Now().Round(0) },
-		hot:      newHotSet(),
-		tags:     newTagMemo(),
-		inflight: map[id]int{},
-		evicting: map[id]chan struct{}{},
-		touched:  map[id]int64{},
-		partials: map[id]*partialInfo{},
-		wake:     make(chan struct{}, 1),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
+		hot:        newHotSet(),
+		tags:       newTagMemo(),
+		inflight:   map[id]int{},
+		evicting:   map[id]chan struct{}{},
+		touched:    map[id]int64{},
+		partials:   map[id]*partialInfo{},
+		doomed:     map[id]*doomed{},
+		unlinkWake: make(chan struct{}, 1),
+		unlinkDone: make(chan struct{}),
+		unlinkGate: testUnlinkGate,
+		wake:       make(chan struct{}, 1),
+		stop:       make(chan struct{}),
+		done:       make(chan struct{}),
 	}
 }
 
@@ -153,10 +169,15 @@ func (s *Store) start(blobsGone bool) error {
 		}
 		return fmt.Errorf("opening index in %s: %w", s.dir, err)
 	}
+	if err := s.loadTombstones(); err != nil {
+		s.db.Close()
+		return fmt.Errorf("reading evicted files awaiting removal: %w", err)
+	}
 	if err := s.reconcile(clean, counts); err != nil {
 		s.db.Close()
 		return fmt.Errorf("reconciling index with %s: %w", filepath.Join(s.dir, blobsDir), err)
 	}
+	s.used.Add(s.doomedBytes.Load()) // on disk until the unlinker is done
 	if err := s.countHosted(); err != nil {
 		s.db.Close()
 		return fmt.Errorf("counting hosted content: %w", err)
@@ -179,6 +200,7 @@ func (s *Store) close() error {
 	s.mu.Unlock()
 	close(s.stop)
 	<-s.done
+	<-s.unlinkDone
 	// A commit under way has let its readers finish: let it file the blob
 	// rather than race the index closing (or the caller removing the dir).
 	s.commits.Wait()
@@ -187,7 +209,7 @@ func (s *Store) close() error {
 	s.maint.Unlock()
 	err := errors.Join(ferr, s.db.Close())
 	if err == nil && !busy && !s.dirty.Load() {
-		err = putCleanMarker(s.dir, markerCounts{Used: s.used.Load(), Entries: s.entries.Load()})
+		err = putCleanMarker(s.dir, markerCounts{Used: s.used.Load() - s.doomedBytes.Load(), Entries: s.entries.Load()})
 	}
 	s.releaseLock()
 	return err

@@ -2,9 +2,17 @@ package cache
 
 import "sync"
 
-// tagMemoMax bounds the memo: about 100 bytes a tag, so 64 Ki tags hold
-// a few MiB. When full it starts over, which costs only Badger reads.
-const tagMemoMax = 1 << 16
+// tagMemoMaxBytes bounds the memo by bytes, counting a record as its key
+// plus tagRecordCost (the Tag, its strings and the map slot). 32 MiB
+// holds bench scenario 10's 100 k tags with room to spare: the former
+// bound of 64 Ki entries made a run over 100 k tags start over every
+// 64 Ki fills, a Badger read for ~14 % of tag GETs at every cache size.
+// When full it starts over, which costs only Badger reads; the memory is
+// used only as tags are read, never at idle.
+const (
+	tagMemoMaxBytes = 32 << 20
+	tagRecordCost   = 200
+)
 
 // tagMemo keeps tag records in memory, so a warm manifest GET by tag pays
 // no Badger transaction and no JSON decode: perf of bench scenario 4
@@ -14,6 +22,8 @@ const tagMemoMax = 1 << 16
 type tagMemo struct {
 	mu sync.RWMutex
 	m  map[string]Tag
+	// bytes is the memo's size as tagMemoMaxBytes counts it.
+	bytes int
 	// writes counts SetTag calls that finished. A reader that missed
 	// stores what it read only if none finished meanwhile: a SetTag that
 	// committed during the read may have stored its value first, which
@@ -51,8 +61,12 @@ func (t *tagMemo) set(key string, v Tag) {
 }
 
 func (t *tagMemo) store(key string, v Tag) {
-	if len(t.m) >= tagMemoMax {
-		clear(t.m)
+	if _, ok := t.m[key]; !ok {
+		if t.bytes+len(key)+tagRecordCost > tagMemoMaxBytes {
+			clear(t.m)
+			t.bytes = 0
+		}
+		t.bytes += len(key) + tagRecordCost
 	}
 	t.m[key] = v
 }

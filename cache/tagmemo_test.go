@@ -64,3 +64,31 @@ func TestTagReadsSeeTheLastSetTag(t *testing.T) {
 		}
 	}
 }
+
+// Bench scenario 10's 100 k tags all stay in the memo, and a memo filled
+// past its byte budget starts over rather than grow.
+func TestTagMemoHoldsAHundredThousandTagsWithinItsBudget(t *testing.T) {
+	m := newTagMemo()
+	const n = 100_000
+	key := func(k int) string {
+		return string(tagKey("docker.io", fmt.Sprintf("bench/repo-%05d", k/10), fmt.Sprint(k%10)))
+	}
+	for k := 0; k < n; k++ {
+		m.set(key(k), Tag{MediaType: "m"})
+	}
+	hits := 0
+	for k := 0; k < n; k++ {
+		if _, ok, _ := m.get([]byte(key(k))); ok {
+			hits++
+		}
+	}
+	if hits != n {
+		t.Errorf("memo hits %d of %d tags after storing them all", hits, n)
+	}
+	for k := n; m.bytes >= (n-1)*tagRecordCost; k++ { // until it starts over
+		m.set(key(k), Tag{MediaType: "m"})
+		if m.bytes > tagMemoMaxBytes {
+			t.Fatalf("memo holds %d bytes, budget %d", m.bytes, tagMemoMaxBytes)
+		}
+	}
+}

@@ -75,6 +75,7 @@ func AssertAccounting(t testing.TB, s *cache.Store) {
 	if err := s.Flush(); err != nil {
 		t.Fatal(err)
 	}
+	s.AwaitUnlinks() // evicted files count in Used until they are gone
 	b, n := DiskUsage(t, s.Dir())
 	if s.Used() != b || s.Entries() != n {
 		t.Errorf("store accounts %d bytes in %d entries; blobs/ holds %d bytes in %d files", s.Used(), s.Entries(), b, n)
