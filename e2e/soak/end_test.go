@@ -1,0 +1,172 @@
+package soak
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// What "back to baseline" means once the load has stopped, against the
+// first mirror's figures before any load. The mirror at the end has a
+// full cache and a bigger index (more Badger tables open, more memtable),
+// and keeps a few idle upstream connections, so the bounds are a margin,
+// not equality; a leak of one descriptor or goroutine per request blows
+// through them within a minute of a soak.
+const (
+	fdMargin        = 32
+	goroutineMargin = 48
+	rssMargin       = 256 << 20
+	// settleTimeout bounds the wait for the figures to come down: idle
+	// upload sessions (10s) and idle connections must have expired.
+	settleTimeout = 90 * time.Second
+	// recoveryAttempts bounds the pulls of one image after the faults end;
+	// the tag TTL and the negative TTL are seconds.
+	recoveryAttempts = 10
+)
+
+// recover ends every fault and checks the mirror serves everything again
+// without help: each upstream tag pulls whole, each pushed image is there.
+func (r *run) recover() {
+	r.hub.DisarmFaults()
+	r.hub.SetOffline(false)
+	r.hub.SetLatency(0)
+	r.hub.SetBandwidth(0)
+	if r.mirror.proc.Exited() {
+		r.tally.event("mirror CRASHED (exited on its own)", 1)
+		if err := r.mirror.start(); err != nil {
+			r.t.Fatal(err)
+		}
+	}
+	c := r.newClient()
+	ctx := context.Background()
+	for _, repo := range r.world.repos {
+		for _, tag := range repo.tags {
+			if !c.pullAll(ctx, repo, tag) {
+				r.tally.event("upstream images NOT RECOVERED after the faults", 1)
+				r.tally.note("recovery", "%s:%s still fails after %d pulls", repo.name, tag, recoveryAttempts)
+			}
+		}
+	}
+	checked, _ := c.verifyPushed(ctx)
+	r.tally.event("pushed images checked at the end", int64(checked))
+}
+
+// pullAll pulls tag with every platform until one pull succeeds.
+func (c *client) pullAll(ctx context.Context, r *upRepo, tag string) bool {
+	for range recoveryAttempts {
+		if c.pullEvery(ctx, r, tag) {
+			return true
+		}
+		sleepCtx(ctx, time.Second)
+	}
+	return false
+}
+
+func (c *client) pullEvery(ctx context.Context, r *upRepo, tag string) bool {
+	ctx, cancel := opContext(ctx)
+	defer cancel()
+	top, ok := c.getManifest(ctx, r, tag)
+	if !ok {
+		return false
+	}
+	infos := []*manifestInfo{top}
+	for _, d := range top.children {
+		child, ok := c.getManifest(ctx, r, d.String())
+		if !ok {
+			return false
+		}
+		infos = append(infos, child)
+	}
+	for _, info := range infos {
+		for _, b := range info.blobs {
+			if !c.getBlob(ctx, r, b) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// settle waits, bounded, for the figures to come back near their start,
+// and records where they ended.
+func (r *run) settle() {
+	r.http.CloseIdleConnections()
+	deadline := time.Now().Add(settleTimeout)
+	for {
+		s, err := take(r.mirror.proc.Pid(), r.mirror.metrics, r.dataDir)
+		if err == nil && (r.settled(s) || time.Now().After(deadline)) {
+			r.res.end(s)
+			for _, name := range s.tmpNames {
+				r.tally.note("temp file left", "%s", name)
+			}
+			return
+		}
+		if err != nil && time.Now().After(deadline) {
+			r.t.Errorf("no sample at the end: %v", err)
+			return
+		}
+		time.Sleep(500 * time.Millisecond) // polling with a bounded deadline
+	}
+}
+
+func (r *run) settled(s sample) bool {
+	return s.fds <= r.res.fds.start+fdMargin && s.goroutines <= r.res.goroutines.start+goroutineMargin &&
+		s.tmpFiles == 0
+}
+
+// judge fails the test for every broken promise.
+func (r *run) judge() {
+	t := r.t
+	for _, bad := range []struct {
+		what string
+		n    int64
+	}{
+		{"wrong bodies", r.tally.count(resultWrong)},
+		{"errors without an OCI body", r.tally.count(resultUnclean)},
+		{"lost pushed images", r.tally.eventCount("pushed images LOST")},
+		{"crashes", r.tally.eventCount("mirror CRASHED (exited on its own)")},
+		{"SIGTERMs not obeyed", r.tally.eventCount("SIGTERM NOT OBEYED in time")},
+		{"images not recovered", r.tally.eventCount("upstream images NOT RECOVERED after the faults")},
+		{"disk samples over cap+slack", r.res.overCap},
+	} {
+		if bad.n != 0 {
+			t.Errorf("%d %s (want 0)", bad.n, bad.what)
+		}
+	}
+	for bad, n := range logFindings(r.mirror) {
+		t.Errorf("mirror logs: %d × %q", n, bad)
+	}
+	fired := r.hub.FaultsFired()
+	for _, need := range []struct {
+		what string
+		n    int64
+	}{
+		{"kill -9", r.tally.eventCount("kill -9")},
+		{"upstream outage", r.tally.eventCount("condition: upstream outage")},
+		{"corrupt-byte fault fired", fired.Corruptions},
+		{"acknowledged push", r.tally.okCount("manifest PUT")},
+	} {
+		if need.n == 0 {
+			t.Errorf("the run had no %s; a soak must", need.what)
+		}
+	}
+	res := &r.res
+	if !r.settled(sample{fds: res.fds.end, goroutines: res.goroutines.end, tmpFiles: res.tmpFiles.end}) {
+		t.Errorf("resources did not come back: fds %d → %d (margin %d), goroutines %d → %d (margin %d), temp files %d",
+			res.fds.start, res.fds.end, fdMargin, res.goroutines.start, res.goroutines.end, goroutineMargin, res.tmpFiles.end)
+	}
+	if res.rss.end > res.rss.start+rssMargin {
+		t.Errorf("RSS %.0f MiB at the end, %.0f at the start (margin %d MiB)", mib(res.rss.end), mib(res.rss.start), rssMargin>>20)
+	}
+}
+
+func readLog(m *mirror, gen int) ([]string, error) {
+	b, err := os.ReadFile(filepath.Join(m.logDir, fmt.Sprintf("hubmirror-%03d.log", gen)))
+	if err != nil {
+		return nil, err
+	}
+	return strings.Split(string(b), "\n"), nil
+}

@@ -1,0 +1,257 @@
+package soak
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// manifestAccept is what docker and containerd send: every format the
+// world's images come in.
+var manifestAccept = strings.Join([]string{
+	"application/vnd.oci.image.index.v1+json",
+	"application/vnd.oci.image.manifest.v1+json",
+	"application/vnd.docker.distribution.manifest.list.v2+json",
+	"application/vnd.docker.distribution.manifest.v2+json",
+}, ", ")
+
+func (c *client) pickRepo() *upRepo { return c.world.repos[c.rng.IntN(len(c.world.repos))] }
+
+func pick[T any](c *client, xs []T) T { return xs[c.rng.IntN(len(xs))] }
+
+// pull does what `docker pull repo:tag` does: the manifest by tag, a
+// platform's manifest by digest if it is an index, then config and layers.
+// Now and then the client walks away in the middle of a layer.
+func (c *client) pull(ctx context.Context) bool {
+	r := c.pickRepo()
+	info, ok := c.getManifest(ctx, r, pick(c, r.tags))
+	if ok && len(info.children) > 0 {
+		info, ok = c.getManifest(ctx, r, pick(c, info.children).String())
+	}
+	for i := 0; ok && i < len(info.blobs); i++ {
+		if c.rng.IntN(20) == 0 {
+			c.vanish(ctx, r, info.blobs[i])
+			return true
+		}
+		ok = c.getBlob(ctx, r, info.blobs[i])
+	}
+	return ok
+}
+
+// getManifest fetches repo's ref and checks the body against its
+// Docker-Content-Digest, the digest asked for, and what the Hub holds.
+func (c *client) getManifest(ctx context.Context, r *upRepo, ref string) (*manifestInfo, bool) {
+	const kind = "manifest GET"
+	req := c.newRequest(http.MethodGet, "/v2/"+r.name+"/manifests/"+ref, nil)
+	req.Header.Set("Accept", manifestAccept)
+	resp := c.send(ctx, kind, req, http.StatusOK)
+	if resp == nil {
+		return nil, false
+	}
+	dcd := resp.Header.Get("Docker-Content-Digest")
+	body, ok := c.readBody(ctx, kind, resp)
+	if !ok {
+		return nil, false
+	}
+	got := hashOf(body)
+	info := c.world.manifests[got.Hex]
+	switch {
+	case dcd != got.String():
+		c.tally.wrongBody(kind, "%s:%s body is %s, Docker-Content-Digest %q", r.name, ref, got, dcd)
+	case strings.HasPrefix(ref, "sha256:") && ref != got.String():
+		c.tally.wrongBody(kind, "%s@%s answered with %s", r.name, ref, got)
+	case info == nil || !r.everBehind(c.world, got):
+		c.tally.wrongBody(kind, "%s:%s answered with %s, no manifest of that repository", r.name, ref, got)
+	default:
+		c.tally.outcome(kind, resultOK)
+		return info, true
+	}
+	return nil, false
+}
+
+// getBlob fetches a whole blob and checks it hashes to its digest.
+func (c *client) getBlob(ctx context.Context, r *upRepo, d v1.Hash) bool {
+	const kind = "blob GET"
+	resp := c.send(ctx, kind, c.newRequest(http.MethodGet, "/v2/"+r.name+"/blobs/"+d.String(), nil), http.StatusOK)
+	if resp == nil {
+		return false
+	}
+	body, ok := c.readBody(ctx, kind, resp)
+	if !ok {
+		return false
+	}
+	if got := sha256Hex(body); got != d.Hex {
+		c.tally.wrongBody(kind, "%s: %d bytes hash to %s", d, len(body), got)
+		return false
+	}
+	c.tally.outcome(kind, resultOK)
+	return true
+}
+
+// vanish reads part of a layer and hangs up, as a cancelled pull does.
+func (c *client) vanish(ctx context.Context, r *upRepo, d v1.Hash) {
+	const kind = "blob GET, left"
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	resp := c.send(ctx, kind, c.newRequest(http.MethodGet, "/v2/"+r.name+"/blobs/"+d.String(), nil), http.StatusOK)
+	if resp == nil {
+		return
+	}
+	defer resp.Body.Close()
+	size := len(c.world.blobs[d.Hex])
+	buf := make([]byte, 1+c.rng.IntN(max(1, size-1)))
+	n, _ := resp.Body.Read(buf)
+	c.tally.servedBytes.Add(int64(n))
+	if !bytes.Equal(buf[:n], c.world.blobs[d.Hex][:n]) {
+		c.tally.wrongBody(kind, "%s: the first %d bytes differ", d, n)
+		return
+	}
+	c.tally.outcome(kind, resultOK)
+}
+
+// rangeRead reads a span of a blob, as containerd's resumed pull and lazy
+// pullers do, and checks it against the content.
+func (c *client) rangeRead(ctx context.Context) bool {
+	const kind = "blob GET Range"
+	r := c.pickRepo()
+	info := c.world.manifests[pick(c, r.images).Hex]
+	if len(info.children) > 0 {
+		info = c.world.manifests[pick(c, info.children).Hex]
+	}
+	d := pick(c, info.blobs)
+	content := c.world.blobs[d.Hex]
+	from := c.rng.IntN(len(content))
+	to := min(len(content)-1, from+c.rng.IntN(256<<10))
+	req := c.newRequest(http.MethodGet, "/v2/"+r.name+"/blobs/"+d.String(), nil)
+	req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", from, to))
+	resp := c.send(ctx, kind, req, http.StatusPartialContent)
+	if resp == nil {
+		return false
+	}
+	wantRange := fmt.Sprintf("bytes %d-%d/%d", from, to, len(content))
+	gotRange := resp.Header.Get("Content-Range")
+	body, ok := c.readBody(ctx, kind, resp)
+	if !ok {
+		return false
+	}
+	if gotRange != wantRange || !bytes.Equal(body, content[from:to+1]) {
+		c.tally.wrongBody(kind, "%s %s: Content-Range %q, %d bytes that match: %v",
+			d, wantRange, gotRange, len(body), bytes.Equal(body, content[from:to+1]))
+		return false
+	}
+	c.tally.outcome(kind, resultOK)
+	return true
+}
+
+// head asks for a manifest by tag or a blob by digest without the body,
+// as docker does before a pull and containerd before every blob.
+func (c *client) head(ctx context.Context) bool {
+	r := c.pickRepo()
+	if c.rng.IntN(2) == 0 {
+		const kind = "manifest HEAD"
+		req := c.newRequest(http.MethodHead, "/v2/"+r.name+"/manifests/"+pick(c, r.tags), nil)
+		req.Header.Set("Accept", manifestAccept)
+		resp := c.send(ctx, kind, req, http.StatusOK)
+		if resp == nil {
+			return false
+		}
+		resp.Body.Close()
+		d, err := v1.NewHash(resp.Header.Get("Docker-Content-Digest"))
+		if err != nil || !r.everBehind(c.world, d) || resp.ContentLength != int64(len(c.world.manifests[d.Hex].raw)) {
+			c.tally.wrongBody(kind, "%s: Docker-Content-Digest %q, Content-Length %d", r.name,
+				resp.Header.Get("Docker-Content-Digest"), resp.ContentLength)
+			return false
+		}
+		c.tally.outcome(kind, resultOK)
+		return true
+	}
+	const kind = "blob HEAD"
+	info := c.world.manifests[pick(c, r.images).Hex]
+	if len(info.children) > 0 {
+		info = c.world.manifests[pick(c, info.children).Hex]
+	}
+	d := pick(c, info.blobs)
+	resp := c.send(ctx, kind, c.newRequest(http.MethodHead, "/v2/"+r.name+"/blobs/"+d.String(), nil), http.StatusOK)
+	if resp == nil {
+		return false
+	}
+	resp.Body.Close()
+	if resp.ContentLength != int64(len(c.world.blobs[d.Hex])) || resp.Header.Get("Docker-Content-Digest") != d.String() {
+		c.tally.wrongBody(kind, "%s: Content-Length %d, Docker-Content-Digest %q", d, resp.ContentLength,
+			resp.Header.Get("Docker-Content-Digest"))
+		return false
+	}
+	c.tally.outcome(kind, resultOK)
+	return true
+}
+
+// tagsList checks the list names the repository and only tags it has.
+func (c *client) tagsList(ctx context.Context) bool {
+	const kind = "tags list"
+	r := c.pickRepo()
+	resp := c.send(ctx, kind, c.newRequest(http.MethodGet, "/v2/"+r.name+"/tags/list", nil), http.StatusOK)
+	if resp == nil {
+		return false
+	}
+	body, ok := c.readBody(ctx, kind, resp)
+	if !ok {
+		return false
+	}
+	var list struct {
+		Name string   `json:"name"`
+		Tags []string `json:"tags"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil || list.Name != r.name || !subset(list.Tags, r.tags) {
+		c.tally.wrongBody(kind, "%s: %q", r.name, truncate(body, 200))
+		return false
+	}
+	c.tally.outcome(kind, resultOK)
+	return true
+}
+
+// referrers checks the index lists only artifacts that refer to the
+// subject.
+func (c *client) referrers(ctx context.Context) bool {
+	const kind = "referrers"
+	r := c.pickRepo()
+	subject := pick(c, r.images)
+	resp := c.send(ctx, kind, c.newRequest(http.MethodGet, "/v2/"+r.name+"/referrers/"+subject.String(), nil), http.StatusOK)
+	if resp == nil {
+		return false
+	}
+	body, ok := c.readBody(ctx, kind, resp)
+	if !ok {
+		return false
+	}
+	var idx v1.IndexManifest
+	if err := json.Unmarshal(body, &idx); err != nil || idx.SchemaVersion != 2 {
+		c.tally.wrongBody(kind, "%s@%s: %q", r.name, subject, truncate(body, 200))
+		return false
+	}
+	for _, desc := range idx.Manifests {
+		if !containsHash(r.referrers[subject.Hex], desc.Digest) {
+			c.tally.wrongBody(kind, "%s@%s lists %s, which does not refer to it", r.name, subject, desc.Digest)
+			return false
+		}
+	}
+	c.tally.outcome(kind, resultOK)
+	return true
+}
+
+func subset(xs, of []string) bool {
+	for _, x := range xs {
+		found := false
+		for _, y := range of {
+			found = found || x == y
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
