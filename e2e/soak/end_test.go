@@ -34,7 +34,7 @@ func (r *run) recover() {
 	r.hub.SetOffline(false)
 	r.hub.SetLatency(0)
 	r.hub.SetBandwidth(0)
-	if r.mirror.proc.Exited() {
+	if r.mirror.current().Exited() {
 		r.tally.event("mirror CRASHED (exited on its own)", 1)
 		if err := r.mirror.start(); err != nil {
 			r.t.Fatal(err)
@@ -96,7 +96,7 @@ func (r *run) settle() {
 	r.http.CloseIdleConnections()
 	deadline := time.Now().Add(settleTimeout)
 	for {
-		s, err := take(r.mirror.proc.Pid(), r.mirror.metrics, r.dataDir)
+		s, err := take(r.mirror.current().Pid(), r.mirror.metrics, r.dataDir)
 		if err == nil && (r.settled(s) || time.Now().After(deadline)) {
 			r.res.end(s)
 			for _, name := range s.tmpNames {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -52,7 +53,16 @@ type mirror struct {
 	addr, metrics   string
 	args            []string
 	gen             int
-	proc            *proctest.Proc
+
+	mu   sync.Mutex // proc changes on restart while the sampler reads it
+	proc *proctest.Proc
+}
+
+// current is the running (or last) generation's process.
+func (m *mirror) current() *proctest.Proc {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.proc
 }
 
 func newMirror(dataDir, logDir, upstreamURL string) (*mirror, error) {
@@ -82,21 +92,24 @@ func (m *mirror) start() error {
 	if err != nil {
 		return err
 	}
+	m.mu.Lock()
 	m.proc = p
+	m.mu.Unlock()
 	return p.WaitReady(readyTimeout, func() error { return probe(m.url() + "/v2/") })
 }
 
 // kill is kill -9: no shutdown, no flush, no clean marker.
 func (m *mirror) kill() error {
-	if err := m.proc.Signal(syscall.SIGKILL); err != nil {
+	p := m.current()
+	if err := p.Signal(syscall.SIGKILL); err != nil {
 		return err
 	}
-	<-m.proc.Done()
+	<-p.Done()
 	return nil
 }
 
 // term is SIGTERM under load; the error says the mirror had to be killed.
-func (m *mirror) term() error { return m.proc.Stop(termGrace) }
+func (m *mirror) term() error { return m.current().Stop(termGrace) }
 
 func probe(u string) error {
 	client := &http.Client{Timeout: 2 * time.Second}

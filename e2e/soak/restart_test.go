@@ -29,10 +29,10 @@ func (r *restarter) run(ctx context.Context, gap func() time.Duration) error {
 		case <-ctx.Done():
 			t.Stop()
 			return nil
-		case <-r.mirror.proc.Done():
+		case <-r.mirror.current().Done():
 			t.Stop()
 			r.tally.event("mirror CRASHED (exited on its own)", 1)
-			r.tally.note("mirror", "%s exited: %v; see %s", r.mirror.proc.Name(), r.mirror.proc.Err(), r.mirror.proc.LogPath())
+			r.tally.note("mirror", "%s exited: %v; see %s", r.mirror.current().Name(), r.mirror.current().Err(), r.mirror.current().LogPath())
 		case <-t.C:
 			if time.Now().After(r.quietAfter) {
 				continue
@@ -70,7 +70,7 @@ func (r *restarter) restart(ctx context.Context) error {
 	checked, lostN := r.verifier.verifyPushed(ctx)
 	r.tally.event("pushed images checked after restarts", int64(checked))
 	if lostN > 0 {
-		r.tally.note("restart", "%d pushed images missing after the start of %s", lostN, r.mirror.proc.Name())
+		r.tally.note("restart", "%d pushed images missing after the start of %s", lostN, r.mirror.current().Name())
 	}
 	return nil
 }

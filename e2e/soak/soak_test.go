@@ -86,7 +86,7 @@ func (r *run) setUp() {
 	}
 	r.http = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients * 2,
 		ResponseHeaderTimeout: opTimeout}}
-	s, err := take(r.mirror.proc.Pid(), r.mirror.metrics, r.dataDir)
+	s, err := take(r.mirror.current().Pid(), r.mirror.metrics, r.dataDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,10 +134,10 @@ func between(rng *rand.Rand, lo, hi time.Duration) func() time.Duration {
 func (r *run) sample(ctx context.Context) {
 	bound := int64(cacheMaxSize) + diskSlack(r.world.largest)
 	for sleepCtx(ctx, sampleEvery) {
-		if r.mirror.proc.Exited() {
+		if r.mirror.current().Exited() {
 			continue
 		}
-		if s, err := take(r.mirror.proc.Pid(), r.mirror.metrics, r.dataDir); err == nil {
+		if s, err := take(r.mirror.current().Pid(), r.mirror.metrics, r.dataDir); err == nil {
 			r.res.see(s, bound)
 		}
 	}
