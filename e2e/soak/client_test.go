@@ -103,6 +103,17 @@ func (c *client) readBody(ctx context.Context, kind string, resp *http.Response)
 	return buf.Bytes(), true
 }
 
+// fetch is send and readBody: the whole body of an answer with status
+// want, and its header.
+func (c *client) fetch(ctx context.Context, kind string, req *http.Request, want int) ([]byte, http.Header, bool) {
+	resp := c.send(ctx, kind, req, want)
+	if resp == nil {
+		return nil, nil, false
+	}
+	body, ok := c.readBody(ctx, kind, resp)
+	return body, resp.Header, ok
+}
+
 func (c *client) newRequest(method, path string, body io.Reader) *http.Request {
 	req, err := http.NewRequest(method, c.base+path, body)
 	if err != nil {

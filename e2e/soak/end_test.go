@@ -2,7 +2,9 @@ package soak
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,6 +54,51 @@ func (r *run) recover() {
 	}
 	checked, _ := c.verifyPushed(ctx)
 	r.tally.event("pushed images checked at the end", int64(checked))
+	if err := readyAgain(r.mirror.metrics); err != nil {
+		r.tally.event("/readyz NOT RECOVERED after the faults", 1)
+		r.tally.note("recovery", "%v", err)
+	}
+}
+
+// readyAgain polls /readyz, bounded, until it says ready with every
+// upstream reachable: after the pulls above succeeded it must.
+func readyAgain(metricsAddr string) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := readyOnce(metricsAddr)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(200 * time.Millisecond) // polling with a bounded deadline
+	}
+}
+
+func readyOnce(metricsAddr string) error {
+	client := &http.Client{Timeout: 5 * time.Second}
+	resp, err := client.Get("http://" + metricsAddr + "/readyz")
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var rd struct {
+		Ready     bool `json:"ready"`
+		Upstreams map[string]struct {
+			Reachable bool   `json:"reachable"`
+			LastError string `json:"last_error"`
+		} `json:"upstreams"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&rd); err != nil {
+		return fmt.Errorf("/readyz: %d, %v", resp.StatusCode, err)
+	}
+	if !rd.Ready {
+		return fmt.Errorf("/readyz: %d, not ready", resp.StatusCode)
+	}
+	for host, u := range rd.Upstreams {
+		if !u.Reachable {
+			return fmt.Errorf("/readyz: upstream %s unreachable (%s)", host, u.LastError)
+		}
+	}
+	return nil
 }
 
 // pullAll pulls tag with every platform until one pull succeeds.
@@ -130,6 +177,7 @@ func (r *run) judge() {
 		{"crashes", r.tally.eventCount("mirror CRASHED (exited on its own)")},
 		{"SIGTERMs not obeyed", r.tally.eventCount("SIGTERM NOT OBEYED in time")},
 		{"images not recovered", r.tally.eventCount("upstream images NOT RECOVERED after the faults")},
+		{"/readyz not recovered", r.tally.eventCount("/readyz NOT RECOVERED after the faults")},
 		{"disk samples over cap+slack", r.res.overCap},
 	} {
 		if bad.n != 0 {

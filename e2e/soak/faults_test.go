@@ -109,33 +109,37 @@ func (f *faulter) span() time.Duration {
 
 func pickOf[T any](rng *rand.Rand, xs ...T) T { return xs[rng.IntN(len(xs))] }
 
-// runShots arms a shot every gap until ctx ends: first every kind once in
-// a shuffled order, so even a short run meets them all, then at random.
+// runShots arms a shot every gap until ctx ends.
 func (f *faulter) runShots(ctx context.Context, gap func() time.Duration) {
-	order := f.rng.Perm(len(shots))
-	for i := 0; sleepCtx(ctx, gap()); i++ {
-		s := shots[f.rng.IntN(len(shots))]
-		if i < len(order) {
-			s = shots[order[i]]
-		}
-		s.arm(f)
-		f.tally.event("fault armed: "+s.name, 1)
-	}
+	f.every(ctx, gap, len(shots), func(k int) {
+		shots[k].arm(f)
+		f.tally.event("fault armed: "+shots[k].name, 1)
+	})
 }
 
 // runConditions holds one condition at a time, with gaps between them.
 func (f *faulter) runConditions(ctx context.Context, gap func() time.Duration) {
-	order := f.rng.Perm(len(conditions))
-	for i := 0; sleepCtx(ctx, gap()); i++ {
-		c := conditions[f.rng.IntN(len(conditions))]
-		if i < len(order) {
-			c = conditions[order[i]]
-		}
+	f.every(ctx, gap, len(conditions), func(k int) {
+		c := conditions[k]
 		d, off := c.on(f)
 		f.tally.event("condition: "+c.name, 1)
 		f.tally.event("condition seconds: "+c.name, int64(d/time.Second))
 		sleepCtx(ctx, d)
 		off()
+	})
+}
+
+// every calls do with one of n kinds after each gap until ctx ends: first
+// every kind once in a shuffled order, so even a short run meets them all,
+// then at random.
+func (f *faulter) every(ctx context.Context, gap func() time.Duration, n int, do func(k int)) {
+	order := f.rng.Perm(n)
+	for i := 0; sleepCtx(ctx, gap()); i++ {
+		k := f.rng.IntN(n)
+		if i < len(order) {
+			k = order[i]
+		}
+		do(k)
 	}
 }
 

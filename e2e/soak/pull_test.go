@@ -49,15 +49,11 @@ func (c *client) getManifest(ctx context.Context, r *upRepo, ref string) (*manif
 	const kind = "manifest GET"
 	req := c.newRequest(http.MethodGet, "/v2/"+r.name+"/manifests/"+ref, nil)
 	req.Header.Set("Accept", manifestAccept)
-	resp := c.send(ctx, kind, req, http.StatusOK)
-	if resp == nil {
-		return nil, false
-	}
-	dcd := resp.Header.Get("Docker-Content-Digest")
-	body, ok := c.readBody(ctx, kind, resp)
+	body, hdr, ok := c.fetch(ctx, kind, req, http.StatusOK)
 	if !ok {
 		return nil, false
 	}
+	dcd := hdr.Get("Docker-Content-Digest")
 	got := hashOf(body)
 	info := c.world.manifests[got.Hex]
 	switch {
@@ -77,11 +73,7 @@ func (c *client) getManifest(ctx context.Context, r *upRepo, ref string) (*manif
 // getBlob fetches a whole blob and checks it hashes to its digest.
 func (c *client) getBlob(ctx context.Context, r *upRepo, d v1.Hash) bool {
 	const kind = "blob GET"
-	resp := c.send(ctx, kind, c.newRequest(http.MethodGet, "/v2/"+r.name+"/blobs/"+d.String(), nil), http.StatusOK)
-	if resp == nil {
-		return false
-	}
-	body, ok := c.readBody(ctx, kind, resp)
+	body, _, ok := c.fetch(ctx, kind, c.newRequest(http.MethodGet, "/v2/"+r.name+"/blobs/"+d.String(), nil), http.StatusOK)
 	if !ok {
 		return false
 	}
@@ -129,16 +121,12 @@ func (c *client) rangeRead(ctx context.Context) bool {
 	to := min(len(content)-1, from+c.rng.IntN(256<<10))
 	req := c.newRequest(http.MethodGet, "/v2/"+r.name+"/blobs/"+d.String(), nil)
 	req.Header.Set("Range", fmt.Sprintf("bytes=%d-%d", from, to))
-	resp := c.send(ctx, kind, req, http.StatusPartialContent)
-	if resp == nil {
-		return false
-	}
-	wantRange := fmt.Sprintf("bytes %d-%d/%d", from, to, len(content))
-	gotRange := resp.Header.Get("Content-Range")
-	body, ok := c.readBody(ctx, kind, resp)
+	body, hdr, ok := c.fetch(ctx, kind, req, http.StatusPartialContent)
 	if !ok {
 		return false
 	}
+	wantRange := fmt.Sprintf("bytes %d-%d/%d", from, to, len(content))
+	gotRange := hdr.Get("Content-Range")
 	if gotRange != wantRange || !bytes.Equal(body, content[from:to+1]) {
 		c.tally.wrongBody(kind, "%s %s: Content-Range %q, %d bytes that match: %v",
 			d, wantRange, gotRange, len(body), bytes.Equal(body, content[from:to+1]))
@@ -194,11 +182,7 @@ func (c *client) head(ctx context.Context) bool {
 func (c *client) tagsList(ctx context.Context) bool {
 	const kind = "tags list"
 	r := c.pickRepo()
-	resp := c.send(ctx, kind, c.newRequest(http.MethodGet, "/v2/"+r.name+"/tags/list", nil), http.StatusOK)
-	if resp == nil {
-		return false
-	}
-	body, ok := c.readBody(ctx, kind, resp)
+	body, _, ok := c.fetch(ctx, kind, c.newRequest(http.MethodGet, "/v2/"+r.name+"/tags/list", nil), http.StatusOK)
 	if !ok {
 		return false
 	}
@@ -220,11 +204,7 @@ func (c *client) referrers(ctx context.Context) bool {
 	const kind = "referrers"
 	r := c.pickRepo()
 	subject := pick(c, r.images)
-	resp := c.send(ctx, kind, c.newRequest(http.MethodGet, "/v2/"+r.name+"/referrers/"+subject.String(), nil), http.StatusOK)
-	if resp == nil {
-		return false
-	}
-	body, ok := c.readBody(ctx, kind, resp)
+	body, _, ok := c.fetch(ctx, kind, c.newRequest(http.MethodGet, "/v2/"+r.name+"/referrers/"+subject.String(), nil), http.StatusOK)
 	if !ok {
 		return false
 	}

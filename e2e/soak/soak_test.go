@@ -72,14 +72,20 @@ func (r *run) setUp() {
 	t.Logf("working set: %d repositories, %d blobs, %.1f MiB (cap %d MiB), largest blob %.1f MiB",
 		len(w.repos), len(w.blobs), mib(w.total), cacheMaxSize>>20, mib(w.largest))
 	r.dataDir = filepath.Join(t.TempDir(), "data")
-	if r.mirror, err = newMirror(r.dataDir, t.TempDir(), r.hub.URL); err != nil {
+	logDir, err := os.MkdirTemp("", "soak-logs-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.mirror, err = newMirror(r.dataDir, logDir, r.hub.URL); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		r.mirror.term()
 		if t.Failed() {
-			t.Logf("mirror logs in %s (kept: rerun with the seed)", r.mirror.logDir)
+			t.Logf("mirror logs kept in %s", logDir)
+			return
 		}
+		os.RemoveAll(logDir)
 	})
 	if err := r.mirror.start(); err != nil {
 		t.Fatal(err)
@@ -109,10 +115,12 @@ func (r *run) load() {
 		c := r.newClient()
 		wg.Go(func() { c.work(ctx) })
 	}
-	f := &faulter{hub: r.hub, world: r.world, tally: r.tally, rng: r.stream(), scale: scale}
+	// Two faulters, each with its own stream: shots and conditions overlap.
+	shooter := &faulter{hub: r.hub, world: r.world, tally: r.tally, rng: r.stream(), scale: scale}
+	holder := &faulter{hub: r.hub, world: r.world, tally: r.tally, rng: r.stream(), scale: scale}
 	shotRng, condRng, killRng := r.stream(), r.stream(), r.stream()
-	wg.Go(func() { f.runShots(ctx, between(shotRng, 300*time.Millisecond, 2*time.Second)) })
-	wg.Go(func() { f.runConditions(ctx, between(condRng, 3*time.Second, 12*time.Second)) })
+	wg.Go(func() { shooter.runShots(ctx, between(shotRng, 300*time.Millisecond, 2*time.Second)) })
+	wg.Go(func() { holder.runConditions(ctx, between(condRng, 3*time.Second, 12*time.Second)) })
 	rs := &restarter{mirror: r.mirror, verifier: r.newClient(), tally: r.tally, rng: r.stream(),
 		quietAfter: r.started.Add(r.set.duration * 3 / 4), onRestart: func() {}}
 	wg.Go(func() {
@@ -156,23 +164,29 @@ func (c *client) work(ctx context.Context) {
 	}
 }
 
+// actions are what a client does, weighted by how often (out of 100):
+// mostly pulls, as on a build farm, with a steady trickle of pushes.
+var actions = []struct {
+	weight int
+	do     func(*client, context.Context) bool
+}{
+	{40, (*client).pull},
+	{12, (*client).rangeRead},
+	{12, (*client).head},
+	{6, (*client).tagsList},
+	{5, (*client).referrers},
+	{15, (*client).push},
+	{10, (*client).deleteOne},
+}
+
 func (c *client) act(ctx context.Context) bool {
-	switch n := c.rng.IntN(100); {
-	case n < 40:
-		return c.pull(ctx)
-	case n < 52:
-		return c.rangeRead(ctx)
-	case n < 64:
-		return c.head(ctx)
-	case n < 70:
-		return c.tagsList(ctx)
-	case n < 75:
-		return c.referrers(ctx)
-	case n < 90:
-		return c.push(ctx)
-	default:
-		return c.deleteOne(ctx)
+	n := c.rng.IntN(100)
+	for _, a := range actions {
+		if n -= a.weight; n < 0 {
+			return a.do(c, ctx)
+		}
 	}
+	return true
 }
 
 func mib(n int64) float64 { return float64(n) / (1 << 20) }
