@@ -10,6 +10,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -40,10 +41,11 @@ const opTimeout = 90 * time.Second
 // maxErrorBody bounds what is read of an error answer.
 const maxErrorBody = 64 << 10
 
-// send makes one request and returns the response if its status is want.
+// send makes one request and returns the response if its status is one of
+// want.
 // Anything else is recorded (a clean OCI error by status, an unclean one,
 // a failed connection) and nil is returned.
-func (c *client) send(ctx context.Context, kind string, req *http.Request, want int) *http.Response {
+func (c *client) send(ctx context.Context, kind string, req *http.Request, want ...int) *http.Response {
 	c.lastStatus = 0
 	resp, err := c.http.Do(req.WithContext(ctx))
 	if err != nil {
@@ -51,7 +53,7 @@ func (c *client) send(ctx context.Context, kind string, req *http.Request, want 
 		return nil
 	}
 	c.lastStatus = resp.StatusCode
-	if resp.StatusCode == want {
+	if slices.Contains(want, resp.StatusCode) {
 		return resp
 	}
 	defer resp.Body.Close()

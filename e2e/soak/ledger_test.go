@@ -79,6 +79,24 @@ func (l *ledger) take(i int) *pushedImage {
 	return img
 }
 
+// borrow returns a layer of the i-th image pushed (modulo their count)
+// and its repository, for a cross-repository mount; the image may be
+// deleted meanwhile, when the mount falls back to an upload.
+func (l *ledger) borrow(i int) (repo string, layer []byte, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.images) == 0 {
+		return "", nil, false
+	}
+	img := l.images[i%len(l.images)]
+	for _, b := range img.blobs {
+		if len(b) > len(layer) {
+			layer = b
+		}
+	}
+	return img.repo, layer, true
+}
+
 // takeAll marks every live image busy, for a full check.
 func (l *ledger) takeAll() []*pushedImage {
 	l.mu.Lock()

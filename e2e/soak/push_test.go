@@ -33,6 +33,10 @@ func (c *client) push(ctx context.Context) bool {
 		tag: fmt.Sprintf("t%06d", pushSeq.Add(1)), mediaType: ociManifest, blobs: map[string][]byte{}}
 	cfg := []byte(fmt.Sprintf(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"soak":%q}`, rand.Text()))
 	layers := [][]byte{randomBytes(c, 2<<10, 256<<10)}
+	from, shared, ok := c.pushes.borrow(c.rng.IntN(1 << 20))
+	if ok && c.rng.IntN(4) == 0 {
+		layers[0] = shared // docker push mounts a base layer another repository has
+	}
 	if c.rng.IntN(2) == 0 {
 		layers = append(layers, randomBytes(c, 64<<10, 768<<10))
 	}
@@ -40,8 +44,12 @@ func (c *client) push(ctx context.Context) bool {
 		c.abandonUpload(ctx, img.repo, layers[0])
 		return true
 	}
-	for _, b := range append([][]byte{cfg}, layers...) {
-		if !c.uploadBlob(ctx, img.repo, b) {
+	for i, b := range append([][]byte{cfg}, layers...) {
+		if i == 1 && ok && bytes.Equal(b, shared) {
+			if !c.mountBlob(ctx, img.repo, from, b) {
+				return false
+			}
+		} else if !c.uploadBlob(ctx, img.repo, b) {
 			return false
 		}
 		img.blobs[sha256Hex(b)] = b
@@ -104,6 +112,26 @@ func (c *client) uploadBlob(ctx context.Context, repo string, b []byte) bool {
 		}
 	}
 	put := c.newRequest(http.MethodPut, "", bytes.NewReader(rest))
+	put.URL = c.resolve(loc, digest)
+	return c.done(ctx, "upload PUT", c.send(ctx, "upload PUT", put, http.StatusCreated))
+}
+
+// mountBlob asks for b from another repository; a mirror that cannot mount
+// it (the other image was deleted) opens a session, and the client
+// uploads the bytes into it, as docker push does.
+func (c *client) mountBlob(ctx context.Context, repo, from string, b []byte) bool {
+	const kind = "upload POST mount"
+	digest := "sha256:" + sha256Hex(b)
+	req := c.newRequest(http.MethodPost, "/v2/"+repo+"/blobs/uploads/?mount="+digest+"&from="+from, nil)
+	resp := c.send(ctx, kind, req, http.StatusCreated, http.StatusAccepted)
+	if resp == nil || resp.StatusCode == http.StatusCreated {
+		return c.done(ctx, kind, resp)
+	}
+	loc := resp.Header.Get("Location")
+	if !c.done(ctx, kind+", fell back", resp) {
+		return false
+	}
+	put := c.newRequest(http.MethodPut, "", bytes.NewReader(b))
 	put.URL = c.resolve(loc, digest)
 	return c.done(ctx, "upload PUT", c.send(ctx, "upload PUT", put, http.StatusCreated))
 }

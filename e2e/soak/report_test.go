@@ -27,6 +27,8 @@ func (r *run) report() {
 		fmt.Sprintf("bytes served to clients: %s", humanize.IBytes(uint64(r.tally.servedBytes.Load()))),
 		fmt.Sprintf("wrong bodies: %d, errors without an OCI body: %d, lost pushed images: %d",
 			r.tally.count(resultWrong), r.tally.count(resultUnclean), r.tally.eventCount("pushed images LOST")),
+		fmt.Sprintf("206 parts of a blob on a miss that carried the Hub's corruption (served before the digest can be checked): %d",
+			r.tally.count(resultUnverifiedPart)),
 		fmt.Sprintf("upstream saw: %d registry requests (%d manifest GET, %d HEAD, %d blob GET), %d token, %d CDN GET, %s CDN bytes",
 			hc.Requests, hc.ManifestGets, hc.ManifestHeads, hc.BlobGets, hc.Tokens, hc.CDNGets, humanize.IBytes(uint64(hc.CDNBytes))),
 		fmt.Sprintf("faults that fired at the Hub: %d error answers, %d resets, %d corrupted bodies, %d stalls",

@@ -77,6 +77,10 @@ const (
 	resultUnclean   = "unclean"
 	resultAborted   = "aborted"
 	resultCancelled = "cancelled"
+	// resultUnverifiedPart is a 206 of a part of a blob on a miss that
+	// carried the Hub's corrupt bytes: served before the digest could be
+	// checked, by design; not a complete-looking body, so not WRONG.
+	resultUnverifiedPart = "corrupt part passed through"
 )
 
 // count returns how many outcomes of any kind had result.

@@ -33,3 +33,8 @@ func (h *Hub) DisarmFaults() {
 	defer h.faults.mu.Unlock()
 	h.faults.init() // fresh queues; the fired counts live beside them
 }
+
+// CorruptedForm is the body CorruptNext sends instead of content, so a
+// test can tell the Hub's corruption passed through from bytes a mirror
+// mangled itself.
+func CorruptedForm(content []byte) []byte { return flipped(content) }

@@ -37,3 +37,12 @@ func TestFaultsFiredCountsWhatHit(t *testing.T) {
 		t.Fatalf("after disarm %+v, want %+v kept", got, want)
 	}
 }
+
+func TestCorruptedFormIsWhatCorruptNextSends(t *testing.T) {
+	h, d, content, tok := blobHub(t, Options{}, 4096)
+	h.CorruptNext(d, 1)
+	r := do(t, http.MethodGet, redirect(t, h, d, tok), nil)
+	if want := CorruptedForm(content); !bytes.Equal(r.body, want) || bytes.Equal(want, content) {
+		t.Fatal("CorruptedForm differs from the corrupted body, or is no corruption")
+	}
+}
