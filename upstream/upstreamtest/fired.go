@@ -38,3 +38,14 @@ func (h *Hub) DisarmFaults() {
 // test can tell the Hub's corruption passed through from bytes a mirror
 // mangled itself.
 func CorruptedForm(content []byte) []byte { return flipped(content) }
+
+// DropIdleConnections closes every idle keep-alive connection to the
+// Hub's listeners, as a real registry's idle timeout does, so a test can
+// tell the connections (and goroutines) a mirror keeps for reuse from the
+// ones it leaks.
+func (h *Hub) DropIdleConnections() {
+	for _, s := range h.servers {
+		s.SetKeepAlivesEnabled(false) // closes the idle ones
+		s.SetKeepAlivesEnabled(true)
+	}
+}

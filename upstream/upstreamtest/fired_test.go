@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"testing"
+	"time"
 )
 
 // A fault counts when it hits a request, not when it is armed: a soak arms
@@ -44,5 +45,33 @@ func TestCorruptedFormIsWhatCorruptNextSends(t *testing.T) {
 	r := do(t, http.MethodGet, redirect(t, h, d, tok), nil)
 	if want := CorruptedForm(content); !bytes.Equal(r.body, want) || bytes.Equal(want, content) {
 		t.Fatal("CorruptedForm differs from the corrupted body, or is no corruption")
+	}
+}
+
+func TestDropIdleConnections(t *testing.T) {
+	h := New(t, Options{})
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr}
+	get := func() {
+		resp, err := c.Get(h.URL + "/v2/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	get()
+	get()
+	if n := h.Counts().RegistryConns; n != 1 {
+		t.Fatalf("%d connections for two requests, want 1 kept alive", n)
+	}
+	h.DropIdleConnections()
+	deadline := time.Now().Add(5 * time.Second)
+	for h.Counts().RegistryConns != 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the client still reuses its connection after DropIdleConnections")
+		}
+		get() // a request on the dropped connection fails over to a new one
 	}
 }
