@@ -182,6 +182,7 @@ func (r *run) judge() {
 		{"SIGTERMs not obeyed", r.tally.eventCount("SIGTERM NOT OBEYED in time")},
 		{"images not recovered", r.tally.eventCount("upstream images NOT RECOVERED after the faults")},
 		{"/readyz not recovered", r.tally.eventCount("/readyz NOT RECOVERED after the faults")},
+		{"failed maintenance commands", r.tally.eventCount("maintenance FAILED")},
 		{"disk samples over cap+slack", r.res.overCap},
 	} {
 		if bad.n != 0 {

@@ -40,6 +40,9 @@ func (r *restarter) run(ctx context.Context, gap func() time.Duration) error {
 			if err := r.stop(n); err != nil {
 				return err
 			}
+			if r.rng.IntN(3) == 0 {
+				r.maintain(ctx)
+			}
 		}
 		if err := r.restart(ctx); err != nil {
 			return err
