@@ -49,7 +49,7 @@ func (r *run) recover() {
 		for _, tag := range repo.tags {
 			if !c.pullAll(ctx, repo, tag) {
 				r.tally.event("upstream images NOT RECOVERED after the faults", 1)
-				r.tally.note("recovery", "%s:%s still fails after %d pulls", repo.name, tag, recoveryAttempts)
+				r.tally.note("recovery", "%s:%s still fails or names an old digest after %d pulls", repo.name, tag, recoveryAttempts)
 			}
 		}
 	}
@@ -102,7 +102,9 @@ func readyOnce(metricsAddr string) error {
 	return nil
 }
 
-// pullAll pulls tag with every platform until one pull succeeds.
+// pullAll pulls tag with every platform until one pull succeeds and gives
+// the digest the tag names on the Hub now: once the faults are over and
+// the tag TTL (seconds) has passed, a retag must show.
 func (c *client) pullAll(ctx context.Context, r *upRepo, tag string) bool {
 	for range recoveryAttempts {
 		if c.pullEvery(ctx, r, tag) {
@@ -117,7 +119,7 @@ func (c *client) pullEvery(ctx context.Context, r *upRepo, tag string) bool {
 	ctx, cancel := opContext(ctx)
 	defer cancel()
 	top, ok := c.getManifest(ctx, r, tag)
-	if !ok {
+	if !ok || top.digest != c.world.current(r, tag) {
 		return false
 	}
 	infos := []*manifestInfo{top}

@@ -204,6 +204,13 @@ func (w *world) retag(r *upRepo, tag string, d v1.Hash) {
 	w.mu.Unlock()
 }
 
+// current is the digest tag of r names now on the Hub.
+func (w *world) current(r *upRepo, tag string) v1.Hash {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.tags[r.name+":"+tag]
+}
+
 // everBehind reports whether d is a manifest some tag of r has named (or a
 // platform manifest of one): what a pull by tag may rightly be given.
 func (r *upRepo) everBehind(w *world, d v1.Hash) bool {
