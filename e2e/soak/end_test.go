@@ -185,6 +185,9 @@ func (r *run) judge() {
 		{"images not recovered", r.tally.eventCount("upstream images NOT RECOVERED after the faults")},
 		{"/readyz not recovered", r.tally.eventCount("/readyz NOT RECOVERED after the faults")},
 		{"failed maintenance commands", r.tally.eventCount("maintenance FAILED")},
+		// Everything the clients ask of upstream exists there: a 404 is a
+		// fault (an outage, a token failure) dressed as "not found".
+		{"404s for content upstream has", r.upstream404s()},
 		{"disk samples over cap+slack", r.res.overCap},
 	} {
 		if bad.n != 0 {
@@ -202,7 +205,7 @@ func (r *run) judge() {
 		{"kill -9", r.tally.eventCount("kill -9")},
 		{"upstream outage", r.tally.eventCount("condition: upstream outage")},
 		{"corrupt-byte fault fired", fired.Corruptions},
-		{"acknowledged push", r.tally.okCount("manifest PUT")},
+		{"acknowledged push", r.tally.resultCount("manifest PUT", resultOK)},
 	} {
 		if need.n == 0 {
 			t.Errorf("the run had no %s; a soak must", need.what)
@@ -216,6 +219,18 @@ func (r *run) judge() {
 	if res.rss.end > res.rss.start+rssMargin {
 		t.Errorf("RSS %.0f MiB at the end, %.0f at the start (margin %d MiB)", mib(res.rss.end), mib(res.rss.start), rssMargin>>20)
 	}
+}
+
+// upstreamKinds are the request kinds that name upstream content.
+var upstreamKinds = []string{kindManifestGet, kindManifestHead, kindBlobGet, kindBlobHead, kindBlobRange,
+	kindBlobLeft, kindTagsList, kindReferrers}
+
+func (r *run) upstream404s() int64 {
+	var n int64
+	for _, k := range upstreamKinds {
+		n += r.tally.resultCount(k, "error 404")
+	}
+	return n
 }
 
 func readLog(m *mirror, gen int) ([]string, error) {

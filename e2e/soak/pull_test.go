@@ -48,7 +48,7 @@ func (c *client) pull(ctx context.Context) bool {
 // getManifest fetches repo's ref and checks the body against its
 // Docker-Content-Digest, the digest asked for, and what the Hub holds.
 func (c *client) getManifest(ctx context.Context, r *upRepo, ref string) (*manifestInfo, bool) {
-	const kind = "manifest GET"
+	const kind = kindManifestGet
 	req := c.newRequest(http.MethodGet, "/v2/"+r.name+"/manifests/"+ref, nil)
 	req.Header.Set("Accept", manifestAccept)
 	body, hdr, ok := c.fetch(ctx, kind, req, http.StatusOK)
@@ -74,7 +74,7 @@ func (c *client) getManifest(ctx context.Context, r *upRepo, ref string) (*manif
 
 // getBlob fetches a whole blob and checks it hashes to its digest.
 func (c *client) getBlob(ctx context.Context, r *upRepo, d v1.Hash) bool {
-	const kind = "blob GET"
+	const kind = kindBlobGet
 	body, _, ok := c.fetch(ctx, kind, c.newRequest(http.MethodGet, "/v2/"+r.name+"/blobs/"+d.String(), nil), http.StatusOK)
 	if !ok {
 		return false
@@ -89,7 +89,7 @@ func (c *client) getBlob(ctx context.Context, r *upRepo, d v1.Hash) bool {
 
 // vanish reads part of a layer and hangs up, as a cancelled pull does.
 func (c *client) vanish(ctx context.Context, r *upRepo, d v1.Hash) {
-	const kind = "blob GET, left"
+	const kind = kindBlobLeft
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	resp := c.send(ctx, kind, c.newRequest(http.MethodGet, "/v2/"+r.name+"/blobs/"+d.String(), nil), http.StatusOK)
@@ -111,7 +111,7 @@ func (c *client) vanish(ctx context.Context, r *upRepo, d v1.Hash) {
 // rangeRead reads a span of a blob, as containerd's resumed pull and lazy
 // pullers do, and checks it against the content.
 func (c *client) rangeRead(ctx context.Context) bool {
-	const kind = "blob GET Range"
+	const kind = kindBlobRange
 	r := c.pickRepo()
 	info := c.world.manifests[pick(c, r.images).Hex]
 	if len(info.children) > 0 {
@@ -157,7 +157,7 @@ func isPart(from, to, size int) bool { return from > 0 || to < size-1 }
 func (c *client) head(ctx context.Context) bool {
 	r := c.pickRepo()
 	if c.rng.IntN(2) == 0 {
-		const kind = "manifest HEAD"
+		const kind = kindManifestHead
 		req := c.newRequest(http.MethodHead, "/v2/"+r.name+"/manifests/"+pick(c, r.tags), nil)
 		req.Header.Set("Accept", manifestAccept)
 		resp := c.send(ctx, kind, req, http.StatusOK)
@@ -174,7 +174,7 @@ func (c *client) head(ctx context.Context) bool {
 		c.tally.outcome(kind, resultOK)
 		return true
 	}
-	const kind = "blob HEAD"
+	const kind = kindBlobHead
 	info := c.world.manifests[pick(c, r.images).Hex]
 	if len(info.children) > 0 {
 		info = c.world.manifests[pick(c, info.children).Hex]
@@ -196,7 +196,7 @@ func (c *client) head(ctx context.Context) bool {
 
 // tagsList checks the list names the repository and only tags it has.
 func (c *client) tagsList(ctx context.Context) bool {
-	const kind = "tags list"
+	const kind = kindTagsList
 	r := c.pickRepo()
 	body, _, ok := c.fetch(ctx, kind, c.newRequest(http.MethodGet, "/v2/"+r.name+"/tags/list", nil), http.StatusOK)
 	if !ok {
@@ -217,7 +217,7 @@ func (c *client) tagsList(ctx context.Context) bool {
 // referrers checks the index lists only artifacts that refer to the
 // subject.
 func (c *client) referrers(ctx context.Context) bool {
-	const kind = "referrers"
+	const kind = kindReferrers
 	r := c.pickRepo()
 	subject := pick(c, r.images)
 	body, _, ok := c.fetch(ctx, kind, c.newRequest(http.MethodGet, "/v2/"+r.name+"/referrers/"+subject.String(), nil), http.StatusOK)

@@ -71,6 +71,18 @@ func (t *tally) eventCount(name string) int64 {
 	return t.events[name]
 }
 
+// The kinds of request on upstream content, as the report names them.
+const (
+	kindManifestGet  = "manifest GET"
+	kindManifestHead = "manifest HEAD"
+	kindBlobGet      = "blob GET"
+	kindBlobHead     = "blob HEAD"
+	kindBlobRange    = "blob GET Range"
+	kindBlobLeft     = "blob GET, left"
+	kindTagsList     = "tags list"
+	kindReferrers    = "referrers"
+)
+
 const (
 	resultOK        = "ok"
 	resultWrong     = "WRONG"
@@ -94,10 +106,11 @@ func (t *tally) count(result string) int64 {
 	return n
 }
 
-func (t *tally) okCount(kind string) int64 {
+// resultCount is how many outcomes of kind had result.
+func (t *tally) resultCount(kind, result string) int64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.outcomes[kind][resultOK]
+	return t.outcomes[kind][result]
 }
 
 // requestLines renders the outcomes, one line per kind.
