@@ -40,6 +40,13 @@ type run struct {
 	started time.Time
 }
 
+// TestSoak is the promise under load, faults and time: no client gets a
+// complete-looking body that fails its digest, no acknowledged push is
+// lost, the process neither crashes nor leaks, and once the faults end it
+// serves everything again by itself. Phases: load (clients, faults,
+// restarts, sampling) for $SOAK; recover (faults off, every image pulled,
+// every push checked); settle (resources back near the start); report;
+// judge.
 func TestSoak(t *testing.T) {
 	set := soakSettings(t)
 	t.Logf("soak for %s, seed %d (SOAK_SEED=%d replays the schedule)", set.duration, set.seed, set.seed)
