@@ -89,9 +89,10 @@ const (
 	resultUnclean   = "unclean"
 	resultAborted   = "aborted"
 	resultCancelled = "cancelled"
-	// resultUnverifiedPart is a 206 of a part of a blob on a miss that
-	// carried the Hub's corrupt bytes: served before the digest could be
-	// checked, by design; not a complete-looking body, so not WRONG.
+	// resultUnverifiedPart is a 206 of a part of a blob on a miss, or the
+	// prefix a leaving client read of a 200, that carried the Hub's corrupt
+	// bytes: served before the digest could be checked, by design; not a
+	// complete-looking body, so not WRONG.
 	resultUnverifiedPart = "corrupt part passed through"
 )
 
