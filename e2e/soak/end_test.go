@@ -191,6 +191,9 @@ func (r *run) judge() {
 		// Everything the clients ask of upstream exists there: a 404 is a
 		// fault (an outage, a token failure) dressed as "not found".
 		{"404s for content upstream has", r.upstream404s()},
+		// Every blob a manifest names was acknowledged (201) before it is
+		// sent, and acknowledged blobs survive kills.
+		{"manifest PUTs refused (4xx)", r.tally.clientErrors("manifest PUT")},
 		{"disk samples over cap+slack", r.res.overCap},
 	} {
 		if bad.n != 0 {

@@ -114,6 +114,21 @@ func (t *tally) resultCount(kind, result string) int64 {
 	return t.outcomes[kind][result]
 }
 
+// clientErrors is how many answers to kind were 4xx other than 429: for
+// a request that can only be right (a manifest PUT naming blobs whose
+// uploads were acknowledged), each is the mirror's mistake.
+func (t *tally) clientErrors(kind string) int64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var n int64
+	for result, c := range t.outcomes[kind] {
+		if strings.HasPrefix(result, "error 4") && result != "error 429" {
+			n += c
+		}
+	}
+	return n
+}
+
 // requestLines renders the outcomes, one line per kind.
 func (t *tally) requestLines() []string {
 	t.mu.Lock()
