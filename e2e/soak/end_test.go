@@ -42,7 +42,8 @@ func (r *run) recover() {
 	r.hub.SetBandwidth(0)
 	if r.mirror.current().Exited() {
 		r.tally.event("mirror CRASHED (exited on its own)", 1)
-		if err := r.mirror.start(); err != nil {
+		rs := &restarter{mirror: r.mirror, tally: r.tally}
+		if err := rs.startRetrying(); err != nil {
 			r.t.Fatal(err)
 		}
 	}
@@ -188,6 +189,7 @@ func (r *run) judge() {
 		{"images not recovered", r.tally.eventCount("upstream images NOT RECOVERED after the faults")},
 		{"/readyz not recovered", r.tally.eventCount("/readyz NOT RECOVERED after the faults")},
 		{"failed maintenance commands", r.tally.eventCount("maintenance FAILED")},
+		{"failed starts", r.tally.eventCount("mirror FAILED TO START (retried)")},
 		// Everything the clients ask of upstream exists there: a 404 is a
 		// fault (an outage, a token failure) dressed as "not found".
 		{"404s for content upstream has", r.upstream404s()},

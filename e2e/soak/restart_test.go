@@ -65,7 +65,7 @@ func (r *restarter) stop(n int) error {
 }
 
 func (r *restarter) restart(ctx context.Context) error {
-	if err := r.mirror.start(); err != nil {
+	if err := r.startRetrying(); err != nil {
 		return err
 	}
 	r.tally.event("restarts", 1)
@@ -76,6 +76,25 @@ func (r *restarter) restart(ctx context.Context) error {
 		r.tally.note("restart", "%d pushed images missing after the start of %s", lostN, r.mirror.current().Name())
 	}
 	return nil
+}
+
+// startAttempts bounds the starts of one restart. The machine the soak
+// shares can run out of disk for a moment (another test filling it): a
+// start that fails then is reported, and tried again, rather than ending
+// hours of soak.
+const startAttempts = 5
+
+func (r *restarter) startRetrying() error {
+	var err error
+	for n := 0; n < startAttempts; n++ {
+		if err = r.mirror.start(); err == nil {
+			return nil
+		}
+		r.tally.event("mirror FAILED TO START (retried)", 1)
+		r.tally.note("start", "%v; see %s", err, r.mirror.current().LogPath())
+		time.Sleep(5 * time.Second) // a pause for the machine, not a synchronisation
+	}
+	return err
 }
 
 // logFindings counts what the mirrors' logs say that they must not.
