@@ -4,7 +4,7 @@ GO ?= go
 # targets under ~30 s once built. `make test FUZZTIME=10m` digs deeper.
 FUZZTIME ?= 3s
 
-.PHONY: run test build bench
+.PHONY: run test build bench soak
 
 run:
 	$(GO) run . serve
@@ -30,8 +30,14 @@ test:
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePin$$' -fuzztime $(FUZZTIME) ./cache
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMeta$$' -fuzztime $(FUZZTIME) ./cache
 	$(GO) test -run '^$$' -bench . -benchtime=1x ./mirror ./upstream ./cache
+	SOAK=2m $(GO) test -count=1 -timeout 10m -run '^TestSoak$$' ./e2e/soak/  # the short soak; make soak runs the long one
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "-s -w" -o hubmirror .
 
 bench: ; bench/run.sh
+
+# The soak (e2e/soak): faults, kills and a client population for $$SOAK
+# (default 30m). SOAK_SEED=<n> replays a run's schedule; SOAK_REPORT=<file>
+# also writes its summary there.
+soak: ; SOAK=$${SOAK:-30m} $(GO) test -count=1 -timeout 0 -run '^TestSoak$$' -v ./e2e/soak/

@@ -59,6 +59,14 @@ func (s *Store) PushManifest(p ManifestPush) error {
 	if err := s.makeRoom(int64(len(p.Body))); err != nil {
 		return err
 	}
+	// In flight before it is stored, not after: until the transaction
+	// holds it, the manifest is plain content, and an evictor running in
+	// between (a full cache) would take it and the client get a 404.
+	leaveOwn, err := s.enterAll([]id{own})
+	if err != nil {
+		return err
+	}
+	defer leaveOwn()
 	if err := s.Put(own.hash(), p.MediaType, p.Body); err != nil {
 		return err
 	}
@@ -66,7 +74,7 @@ func (s *Store) PushManifest(p ManifestPush) error {
 	if err != nil {
 		return err
 	}
-	release, err := s.enterAll(append(refs, own))
+	release, err := s.enterAll(refs)
 	if err != nil {
 		return err
 	}

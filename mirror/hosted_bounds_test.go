@@ -108,3 +108,32 @@ func (c *connWatch) note(conn net.Conn, state http.ConnState) {
 		delete(c.done, conn.RemoteAddr().String())
 	}
 }
+
+// A session its client abandoned ends on its own after the idle timeout,
+// temp file and all, even when no later push comes to sweep it: after the
+// day's last push it would otherwise hold its file and descriptor for good.
+func TestHostedAbandonedUploadEndsWithoutAnotherPush(t *testing.T) {
+	_, m := startHosted(t, setup{uploadIdle: 300 * time.Millisecond})
+	p := pusher{t, m.url}
+	loc := p.start("team/app")
+	req, _ := http.NewRequest("PATCH", loc, bytes.NewReader(bytes.Repeat([]byte("x"), 5000)))
+	req.Header.Set("Content-Range", "0-4999")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || uploadTemps(t, m.store.Dir()) != 1 {
+		t.Fatalf("PATCH %d with %d temp files, want 202 and 1", resp.StatusCode, uploadTemps(t, m.store.Dir()))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for uploadTemps(t, m.store.Dir()) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the abandoned session's temp file is still there 10s after its 300ms idle timeout")
+		}
+		time.Sleep(20 * time.Millisecond) // polling with a bounded deadline
+	}
+	if resp, body := get(t, "GET", p.resolve(loc)); resp.StatusCode != 404 {
+		t.Fatalf("expired session: %d %s, want 404", resp.StatusCode, body)
+	}
+}

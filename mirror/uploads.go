@@ -46,7 +46,8 @@ type session struct {
 }
 
 // uploads are the open sessions, bounded in number; a session idle past
-// the limit is ended the next time anyone looks. Nothing here survives a
+// the limit is ended by a timer (sweeper), or the next time anyone looks,
+// whichever is first. Nothing here survives a
 // restart, and nothing needs to: the temp files go at the store's Open,
 // and the client starts the blob again.
 type uploads struct {
@@ -55,6 +56,11 @@ type uploads struct {
 	max      int
 	idle     time.Duration
 	now      func() time.Time
+	// sweeper ends idle sessions when no new upload comes to sweep them:
+	// after the day's last push, an abandoned session would otherwise
+	// keep its temp file and descriptor for good. Armed while sessions
+	// exist, with mu held.
+	sweeper *time.Timer
 }
 
 func newUploads(max int, idle time.Duration, now func() time.Time) *uploads {
@@ -79,6 +85,7 @@ func (u *uploads) reserve(repo string) (*session, error) {
 	}
 	s := &session{id: newSessionID(), repo: repo, busy: true, last: u.now()}
 	u.sessions[s.id] = s
+	u.armSweep()
 	return s, nil
 }
 
@@ -144,6 +151,35 @@ func (u *uploads) sweep() []*session {
 }
 
 func (u *uploads) expired(s *session) bool { return u.now().Sub(s.last) > u.idle }
+
+// armSweep, with u.mu held, makes sure a sweep runs just after the
+// longest idle session can expire; a busy session is looked at again once
+// it has been idle for the whole timeout.
+func (u *uploads) armSweep() {
+	if u.sweeper != nil || len(u.sessions) == 0 {
+		return
+	}
+	next := u.idle
+	for _, s := range u.sessions {
+		if !s.busy {
+			next = min(next, s.last.Add(u.idle).Sub(u.now()))
+		}
+	}
+	u.sweeper = time.AfterFunc(max(next, 0)+sweepLag, u.sweepIdle)
+}
+
+// sweepLag is how long after a session's expiry the timer looks: expiry
+// is strictly after the timeout, so a timer on the dot would find nothing.
+const sweepLag = 10 * time.Millisecond
+
+func (u *uploads) sweepIdle() {
+	u.mu.Lock()
+	u.sweeper = nil
+	stale := u.sweep()
+	u.armSweep()
+	u.mu.Unlock()
+	discard(stale)
+}
 
 func discard(stale []*session) {
 	for _, s := range stale {

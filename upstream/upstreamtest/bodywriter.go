@@ -38,7 +38,10 @@ func (b *bodyWriter) arm(plan cdnPlan, content []byte) []byte {
 		b.fire = func() { plan.gate.wait(b.ctx, b.hub.done) }
 	case plan.resetAt >= 0:
 		b.tripAt = plan.resetAt
-		b.fire = func() { panic(http.ErrAbortHandler) }
+		b.fire = func() {
+			b.hub.faults.fired.resets.Add(1)
+			panic(http.ErrAbortHandler)
+		}
 	}
 	if plan.corrupt {
 		return flipped(content)

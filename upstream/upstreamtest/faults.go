@@ -29,6 +29,7 @@ type faults struct {
 	holds   map[string][]*Gate // by digest hex
 	resets  map[string][]int64
 	corrupt map[string]int
+	fired   firedCounts
 }
 
 func (f *faults) init() {
@@ -81,6 +82,7 @@ func (h *Hub) injectFault(w http.ResponseWriter, kind Endpoint) bool {
 	if !ok {
 		return false
 	}
+	h.faults.fired.failures.Add(1)
 	if status == http.StatusTooManyRequests {
 		w.Header().Set("Retry-After", h.retryAfterHeader())
 	}
@@ -115,12 +117,14 @@ func (f *faults) takeCDN(hex string) cdnPlan {
 	p := cdnPlan{resetAt: -1}
 	if q := f.holds[hex]; len(q) > 0 {
 		p.gate, f.holds[hex] = q[0], q[1:]
+		f.fired.holds.Add(1)
 	} else if q := f.resets[hex]; len(q) > 0 {
 		p.resetAt, f.resets[hex] = q[0], q[1:]
 	}
 	if f.corrupt[hex] > 0 {
 		f.corrupt[hex]--
 		p.corrupt = true
+		f.fired.corruptions.Add(1)
 	}
 	return p
 }
