@@ -2,6 +2,7 @@ package cache
 
 import (
 	"bytes"
+	"slices"
 	"time"
 
 	"github.com/dgraph-io/badger/v4"
@@ -129,8 +130,19 @@ func (s *Store) dropStaleLinks(needed map[string]map[id]bool, cutoff time.Time, 
 		return live, err
 	}
 	got.Links = len(stale)
-	return live, s.update(func(txn *badger.Txn) error { return deleteKeys(txn, stale) })
+	for batch := range slices.Chunk(stale, gcBatch) {
+		if err := s.update(func(txn *badger.Txn) error { return deleteKeys(txn, batch) }); err != nil {
+			return live, err
+		}
+	}
+	return live, nil
 }
+
+// gcBatch bounds the records one collector transaction changes: Badger
+// refuses a transaction past a fraction of its memtable (ErrTxnTooBig,
+// a few thousand deletes with the index's 4 MiB memtables), and a
+// collection after a busy day of pushes and deletes reclaims more.
+const gcBatch = 500
 
 // unheld lists held content that nothing live names and that was last
 // linked before cutoff.
@@ -156,10 +168,27 @@ func (s *Store) unheld(live map[id]bool, cutoff time.Time) ([]victim, error) {
 func (s *Store) release(doomed []victim, cutoff time.Time, got *Collected) error {
 	claimed, done := s.claim(doomed, false)
 	defer done()
+	for batch := range slices.Chunk(claimed, gcBatch) {
+		freed, err := s.unholdAll(batch, cutoff)
+		if err != nil {
+			return err
+		}
+		n, err := s.remove(freed)
+		got.Blobs, got.Bytes = got.Blobs+n.Blobs, got.Bytes+n.Bytes
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unholdAll drops, in one transaction, the holds of batch that are still
+// as old as cutoff, and returns those.
+func (s *Store) unholdAll(batch []victim, cutoff time.Time) ([]victim, error) {
 	var freed []victim
 	err := s.hostedUpdate(func(h *hostedTxn) error {
 		freed = freed[:0]
-		for _, v := range claimed {
+		for _, v := range batch {
 			ok, err := h.unhold(v.id, cutoff)
 			if err != nil {
 				return err
@@ -170,12 +199,7 @@ func (s *Store) release(doomed []victim, cutoff time.Time, got *Collected) error
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	n, err := s.remove(freed)
-	got.Blobs, got.Bytes = n.Blobs, n.Bytes
-	return err
+	return freed, err
 }
 
 // unhold drops i's hold and its sha512 names if it was last linked before
