@@ -26,6 +26,8 @@ test:
 	$(GO) test -run '^$$' -fuzz '^FuzzTagPageSize$$' -fuzztime $(FUZZTIME) ./mirror
 	$(GO) test -run '^$$' -fuzz '^FuzzHostedPatterns$$' -fuzztime $(FUZZTIME) ./mirror
 	$(GO) test -run '^$$' -fuzz '^FuzzParseHostedDigest$$' -fuzztime $(FUZZTIME) ./mirror
+	$(GO) test -run '^$$' -fuzz '^FuzzAccessLineMatchesSlog$$' -fuzztime $(FUZZTIME) ./mirror
+	$(GO) test -run '^$$' -fuzz '^FuzzGrammarMatchesTheSpecRegexps$$' -fuzztime $(FUZZTIME) ./mirror
 	$(GO) test -run '^$$' -fuzz '^FuzzParseSize$$' -fuzztime $(FUZZTIME) ./cache
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePin$$' -fuzztime $(FUZZTIME) ./cache
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeMeta$$' -fuzztime $(FUZZTIME) ./cache
