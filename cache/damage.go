@@ -53,17 +53,40 @@ func (c *checked) add(i id) {
 }
 
 // damaged removes content found not to match its digest, and reports it:
-// loudly, and as hosted when a hosted repository held it.
+// loudly, and as hosted when a hosted repository held it. It claims the
+// digest before it returns, so the next request is a miss that fetches
+// again (a fill publishes only once the removal is done) rather than a
+// second read of the damaged file; the removal itself runs off the
+// request's path, since the reader that found the damage still holds it.
 func (s *Store) damaged(i id, problem error) {
-	hosted := s.Hosted(i.hash())
-	msg := "cache: stored content is damaged on disk; removed, and fetched again from upstream on the next request"
-	if hosted {
-		msg = "cache: HOSTED content is damaged on disk; removed: it cannot be fetched again, push it again"
+	claimed, release := s.claim([]victim{{id: i, at: -1}}, true)
+	if len(claimed) > 0 {
+		s.mu.Lock()
+		s.condemned[i] = struct{}{}
+		s.mu.Unlock()
 	}
-	s.log.Error(msg, "digest", i.hash(), "hosted", hosted, "problem", problem)
-	if err := s.Delete(i.hash()); err != nil && !errors.Is(err, ErrNotFound) {
-		s.log.Error("cache: removing damaged content", "digest", i.hash(), "error", err)
-	}
+	go func() {
+		hosted := s.Hosted(i.hash())
+		msg := "cache: stored content is damaged on disk; removed, and fetched again from upstream on the next request"
+		if hosted {
+			msg = "cache: HOSTED content is damaged on disk; removed: it cannot be fetched again, push it again"
+		}
+		s.log.Error(msg, "digest", i.hash(), "hosted", hosted, "problem", problem)
+		var err error
+		if len(claimed) == 0 { // an eviction or a delete holds it: wait for it
+			err = s.Delete(i.hash())
+		} else {
+			err = s.deleteClaimed(i, claimed, func() {
+				s.mu.Lock()
+				delete(s.condemned, i)
+				s.mu.Unlock()
+				release()
+			})
+		}
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			s.log.Error("cache: removing damaged content", "digest", i.hash(), "error", err)
+		}
+	}()
 }
 
 // verifyingBlob serves a blob not verified since start, hashing what a
@@ -82,7 +105,7 @@ type verifyingBlob struct {
 func (s *Store) verifyOnRead(f *os.File, onDisk int64, i id, m Meta) (Blob, error) {
 	if onDisk != m.Size {
 		f.Close()
-		go s.damaged(i, fmt.Errorf("%w: %d bytes on disk, %d indexed", ErrCorrupt, onDisk, m.Size))
+		s.damaged(i, fmt.Errorf("%w: %d bytes on disk, %d indexed", ErrCorrupt, onDisk, m.Size))
 		return nil, ErrNotFound
 	}
 	return &verifyingBlob{File: f, store: s, id: i, size: m.Size, hash: sha256.New()}, nil
@@ -110,7 +133,7 @@ func (v *verifyingBlob) Read(p []byte) (int, error) {
 		return n, err
 	}
 	if got := v.hash.Sum(nil); !bytes.Equal(got, v.id[:]) {
-		go v.store.damaged(v.id, fmt.Errorf("%w: the file hashes to sha256:%x", ErrCorrupt, got))
+		v.store.damaged(v.id, fmt.Errorf("%w: the file hashes to sha256:%x", ErrCorrupt, got))
 		return 0, fmt.Errorf("%w: stored %s", ErrCorrupt, v.id.hash())
 	}
 	v.store.verified.add(v.id)

@@ -23,21 +23,25 @@ func (s *Store) Delete(d v1.Hash) error {
 			s.awaitEviction(i)
 			continue
 		}
-		err := s.hostedUpdate(func(h *hostedTxn) error {
-			_, err := h.unhold(i, time.Time{})
-			return err
-		})
-		if err != nil {
-			release()
-			return err
-		}
-		got, err := s.remove(claimed)
-		release()
-		if err != nil || got.Blobs > 0 {
-			return err
-		}
-		return s.removeOrphan(i)
+		return s.deleteClaimed(i, claimed, release)
 	}
+}
+
+// deleteClaimed removes i, which the caller claimed, and ends the claim.
+func (s *Store) deleteClaimed(i id, claimed []victim, release func()) error {
+	defer release()
+	err := s.hostedUpdate(func(h *hostedTxn) error {
+		_, err := h.unhold(i, time.Time{})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	got, err := s.remove(claimed)
+	if err != nil || got.Blobs > 0 {
+		return err
+	}
+	return s.removeOrphan(i)
 }
 
 // removeOrphan deletes a file that has no record.

@@ -111,7 +111,7 @@ func (s *Store) read(i id) ([]byte, Meta, error) {
 	// tag GET once the manifests no longer fitted the hot set.
 	s.manifestHashes.Add(1)
 	if sha256.Sum256(body) != i {
-		go s.damaged(i, fmt.Errorf("%w: %d bytes on disk do not hash to their name", ErrCorrupt, len(body)))
+		s.damaged(i, fmt.Errorf("%w: %d bytes on disk do not hash to their name", ErrCorrupt, len(body)))
 		return nil, Meta{}, ErrNotFound
 	}
 	s.verified.add(i)
@@ -135,6 +135,9 @@ func (s *Store) touch(i id) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.doomed[i]; ok {
+		return false
+	}
+	if _, ok := s.condemned[i]; ok {
 		return false
 	}
 	s.touched[i] = t

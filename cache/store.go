@@ -57,9 +57,12 @@ type Store struct {
 	inflight map[id]int           // digests with a Pending not yet finished
 	evicting map[id]chan struct{} // digests being removed; closed when done
 	touched  map[id]int64         // reads not yet written to the index
-	partials map[id]*partialInfo  // partial fills on disk (partial.go)
-	closed   bool
-	commits  sync.WaitGroup // Commits under way; added to only while open
+	// condemned digests were found damaged and are being removed: no
+	// reader opens them (damage.go).
+	condemned map[id]struct{}
+	partials  map[id]*partialInfo // partial fills on disk (partial.go)
+	closed    bool
+	commits   sync.WaitGroup // Commits under way; added to only while open
 
 	// maint makes flushes and eviction runs take turns. Only background
 	// work and the offline tools take it; no request ever waits on it.
@@ -129,6 +132,7 @@ func newStore(dir string, o Options, pins []pin, lock *os.File) *Store {
 		inflight:   map[id]int{},
 		evicting:   map[id]chan struct{}{},
 		touched:    map[id]int64{},
+		condemned:  map[id]struct{}{},
 		partials:   map[id]*partialInfo{},
 		doomed:     map[id]*doomed{},
 		unlinkWake: make(chan struct{}, 1),
