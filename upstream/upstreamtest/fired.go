@@ -43,9 +43,4 @@ func CorruptedForm(content []byte) []byte { return flipped(content) }
 // Hub's listeners, as a real registry's idle timeout does, so a test can
 // tell the connections (and goroutines) a mirror keeps for reuse from the
 // ones it leaks.
-func (h *Hub) DropIdleConnections() {
-	for _, s := range h.servers {
-		s.SetKeepAlivesEnabled(false) // closes the idle ones
-		s.SetKeepAlivesEnabled(true)
-	}
-}
+func (h *Hub) DropIdleConnections() { h.idle.drop() }

@@ -47,6 +47,7 @@ type Hub struct {
 	paging paging
 
 	servers   []*http.Server
+	idle      idleDropper
 	done      chan struct{} // closed by Close: frees handlers held at a gate
 	closeOnce sync.Once
 }

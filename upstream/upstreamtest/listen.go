@@ -64,6 +64,7 @@ func (h *Hub) serve(ip string, handler http.Handler, conns *atomic.Int64) (strin
 		Handler:           h.dropWhenOffline(h.delay(handler)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ConnContext:       trackConns(conns),
+		ConnState:         h.idle.track,
 	}
 	h.servers = append(h.servers, srv)
 	go srv.Serve(ln)
