@@ -52,6 +52,31 @@ func TestHotSetStaysWithinItsBudget(t *testing.T) {
 	}
 }
 
+// A hit keeps an entry: when the set is full, the oldest entry read since
+// it was stored outlives one never read again.
+func TestHotSetKeepsWhatIsRead(t *testing.T) {
+	h := newHotSet()
+	item := make([]byte, hotMaxItem)
+	key := func(n int) (i id) { i[0], i[1], i[2] = byte(n), byte(n>>8), 1; return i }
+	full := hotMaxTotal / (hotMaxItem + hotEntryCost)
+	for n := range full {
+		h.put(key(n), item, Meta{})
+	}
+	if _, _, ok := h.get(key(0)); !ok {
+		t.Fatal("the oldest entry is gone before the set is full")
+	}
+	h.put(key(full), item, Meta{})
+	if _, _, ok := h.get(key(0)); !ok {
+		t.Error("the oldest entry, read since, was evicted before one never read")
+	}
+	if _, _, ok := h.get(key(1)); ok {
+		t.Error("the oldest entry never read survived while the set was full")
+	}
+	if h.size > hotMaxTotal {
+		t.Errorf("hot set holds %d bytes, budget %d", h.size, hotMaxTotal)
+	}
+}
+
 // Bench scenario 10's tags name 100 k manifests of about 430 bytes; all of
 // them fit, so a warm GET by tag at a million blobs reads no file.
 func TestHotSetHoldsAHundredThousandManifests(t *testing.T) {

@@ -55,19 +55,22 @@ func (s *Store) ReadAll(d v1.Hash) ([]byte, Meta, error) {
 	if !ok {
 		return nil, Meta{}, ErrNotFound
 	}
-	body, meta, hot := s.hot.get(i)
-	var err error
-	if !hot {
-		body, meta, err = s.read(i)
+	t := now()
+	if he := s.hot.entry(i); he != nil {
+		if he.touchDue(t) {
+			s.touch(i)
+		}
+		meta := he.meta
+		meta.LastAccess = unixTime(t)
+		return he.body, meta, nil
 	}
+	body, meta, err := s.read(i)
 	if err != nil {
 		return body, meta, err
 	}
-	if !hot {
-		s.hot.put(i, body, meta)
-	}
+	s.hot.put(i, body, meta)
 	s.touch(i)
-	meta.LastAccess = unixTime(now())
+	meta.LastAccess = unixTime(t)
 	return body, meta, nil
 }
 

@@ -21,7 +21,7 @@ type answerAges struct {
 	wall    func() time.Time
 	elapsed func() time.Duration // monotonic
 
-	mu   sync.Mutex
+	mu   sync.RWMutex
 	seen map[string]firstLook
 }
 
@@ -38,6 +38,12 @@ func newAnswerAges(wall func() time.Time, elapsed func() time.Duration) *answerA
 // age is how old the answer under key, fetched at fetched, is now.
 func (a *answerAges) age(key string, fetched time.Time) time.Duration {
 	now := a.elapsed()
+	a.mu.RLock() // every warm hit asks; only a new answer writes
+	l, ok := a.seen[key]
+	a.mu.RUnlock()
+	if ok && l.fetched.Equal(fetched) {
+		return l.age + now - l.at
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if l, ok := a.seen[key]; ok && l.fetched.Equal(fetched) {
@@ -46,7 +52,7 @@ func (a *answerAges) age(key string, fetched time.Time) time.Duration {
 	if len(a.seen) >= maxAges {
 		a.seen = map[string]firstLook{}
 	}
-	l := firstLook{fetched: fetched, at: now, age: max(a.wall().Sub(fetched), 0)}
+	l = firstLook{fetched: fetched, at: now, age: max(a.wall().Sub(fetched), 0)}
 	a.seen[key] = l
 	return l.age
 }

@@ -51,7 +51,7 @@ func (m *Mirror) serveManifest(w http.ResponseWriter, r *http.Request, rt route)
 	}
 	noteCache(w, man.cache)
 	if r.Method == http.MethodGet && !rt.ref.isDigest() {
-		m.pulls.add(rt.reg.Host + "/" + rt.repo)
+		m.pulls.add(rt.reg.Host, rt.repo)
 	}
 	h := w.Header()
 	for k, v := range man.rateLimit {

@@ -88,12 +88,59 @@ func TestTimerWritesAHeldLine(t *testing.T) {
 func TestFullBufferIsWritten(t *testing.T) {
 	var s sink
 	w := New(&s, never)
+	defer w.Close()
 	line := strings.Repeat("x", 1023) + "\n"
 	for range 2 * bufferSize / len(line) {
 		w.Write([]byte(line))
 	}
-	if got := len(s.String()); got < bufferSize {
-		t.Fatalf("%d bytes reached the sink after writing twice the buffer; want ≥ %d", got, bufferSize)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(s.String()) < bufferSize {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d bytes reached the sink after writing twice the buffer; want ≥ %d", len(s.String()), bufferSize)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// stuckSink is a sink whose writes wait until it is released, like a log
+// on a disk that has stalled.
+type stuckSink struct {
+	sink
+	release chan struct{}
+}
+
+func (s *stuckSink) Write(p []byte) (int, error) {
+	<-s.release
+	return s.sink.Write(p)
+}
+
+// A writer that fills the buffer does not wait for the sink: a request
+// logging its line is never held up by a write(2) to the log, until two
+// full batches are already waiting for the sink.
+func TestWritersDoNotWaitForTheSink(t *testing.T) {
+	s := &stuckSink{release: make(chan struct{})}
+	w := New(s, never)
+	line := strings.Repeat("z", 999) + "\n"
+	lines := bufferSize/len(line)*3/2 + 1 // one full batch handed off, half of the next
+	wrote := make(chan struct{})
+	go func() {
+		for range lines {
+			w.Write([]byte(line))
+		}
+		close(wrote)
+	}()
+	select {
+	case <-wrote:
+	case <-time.After(10 * time.Second):
+		close(s.release)
+		t.Fatal("writes waited for a stuck sink")
+	}
+	close(s.release)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Count(s.String(), "\n"); got != lines {
+		t.Errorf("%d lines reached the sink, want %d", got, lines)
 	}
 }
 
