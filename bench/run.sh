@@ -103,10 +103,11 @@ install_tool() {
 }
 
 build() {
-	log "building hubmirror, fakehub, benchrun"
+	log "building hubmirror, fakehub, gofloor, benchrun"
 	cd "$root"
 	CGO_ENABLED=0 timeout 600 go build -trimpath -o "$bin/hubmirror" .
 	timeout 600 go build -o "$bin/fakehub" ./bench/cmd/fakehub
+	timeout 600 go build -o "$bin/gofloor" ./bench/cmd/gofloor
 	timeout 600 go build -o "$bin/benchrun" ./bench/cmd/benchrun
 }
 

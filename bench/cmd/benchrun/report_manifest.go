@@ -15,7 +15,7 @@ func wrkRows(r *results) []row {
 	ahead := true
 	for _, k := range manifestKinds {
 		rate, p99, hubAhead := manifestKindRows(r, k)
-		rows = append(rows, rate, p99)
+		rows = append(rows, rate, p99, goFloorRow(r, k))
 		ahead = ahead && hubAhead
 	}
 	_, measured := r.manifest["get-tag"][regName]
@@ -47,6 +47,28 @@ func manifestKindRows(r *results, k manifestKind) (rate, p99 row, hubAhead bool)
 	p99.verdict = verdict(hok && nok && allOK(hub), pairedRatio(hub, ng, p99Of) <= 1.5)
 	hubAhead = hok && rok && wrkMedian(hub, rateOf) > wrkMedian(reg, rateOf) && wrkMedian(hub, p99Of) < wrkMedian(reg, p99Of)
 	return rate, p99, hubAhead
+}
+
+// goFloorRow sets hubmirror beside bench/cmd/gofloor, a bare net/http
+// handler serving the same bytes from memory in the same rounds: the
+// share of nginx's figure a Go server keeps on this machine at all.
+func goFloorRow(r *results, k manifestKind) row {
+	runs := r.manifest[k.key]
+	hub, floor := runs[hubName], runs[goFloorName]
+	ok := len(hub) > 0 && len(floor) > 0
+	rateOf := func(w wrkResult) float64 { return w.reqPerSec }
+	p99Of := func(w wrkResult) float64 { return msf(w.p99) }
+	ref, ratio := none, none
+	if len(floor) > 0 {
+		ng := runs["nginx"]
+		ref = fmt.Sprintf("%s %s req/s, p99 %s ms; ÷ nginx %s req/s, %s p99", goFloorName, wrkFig(floor, rateOf, "%.0f"), wrkFig(floor, p99Of, "%.2f"),
+			ratioOf(pairedRatio(floor, ng, rateOf), len(ng) > 0), ratioOf(pairedRatio(floor, ng, p99Of), len(ng) > 0))
+	}
+	if ok {
+		ratio = fmt.Sprintf("%s req/s, %s p99", ratioOf(pairedRatio(hub, floor, rateOf), true), ratioOf(pairedRatio(hub, floor, p99Of), true))
+	}
+	return row{id: "4", figure: fmt.Sprintf("warm manifest %s: the Go floor (bench/cmd/gofloor: net/http serving the same bytes from memory), same rounds; hubmirror ÷ floor", k.figure),
+		hub: none, reg: none, ref: ref, hubRatio: ratio, regRatio: none, target: none, verdict: none}
 }
 
 func manifestP50Row(r *results) row {
@@ -123,8 +145,8 @@ func allOK(runs []wrkResult) bool {
 
 func manifestNote(s setupNotes) string {
 	return fmt.Sprintf("4: one GET by tag and one by digest warm each cache; then %d rounds, each running `wrk -t2 -c16 -d%s --latency` with docker's Accept header "+
-		"for GET by tag and GET by digest, and the same load of HEAD by tag from benchrun's own raw HTTP/1.1 client (16 keep-alive connections; wrk 4.1 cannot send HEAD, wg/wrk#198), on nginx, hubmirror and registry:2 in turn. "+
+		"for GET by tag and GET by digest, and the same load of HEAD by tag from benchrun's own raw HTTP/1.1 client (16 keep-alive connections; wrk 4.1 cannot send HEAD, wg/wrk#198), on nginx, the Go floor, hubmirror and registry:2 in turn. "+
 		"nginx serves the same manifest bytes as files at the same paths (/v2/<repo>/manifests/<tag> and …/<digest>): wrk and the server share the 2 cores, "+
-		"so this is the latency the machine itself allows. Ratios are the median of per-round ratios. Neither wrk nor the servers are pinned to cores (bench/README.md says why).",
+		"so this is the latency the machine itself allows. The Go floor (bench/cmd/gofloor) is net/http with a handler that writes the manifest from memory with a registry's three headers: what any Go server pays here before doing anything of its own. Ratios are the median of per-round ratios. Neither wrk nor the servers are pinned to cores (bench/README.md says why).",
 		s.manifestRepeat, (s.manifestWrk).Round(time.Second))
 }

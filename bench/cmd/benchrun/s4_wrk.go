@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/hubmirror/hubmirror/internal/proctest"
 )
 
 // dockerAccept is the Accept header docker sends for a manifest. It must
@@ -67,13 +69,40 @@ func (b *bench) manifests() {
 		b.res.problem("scenario 4: %v", err)
 		return
 	}
+	refs := []*system{b.nginx}
+	if floor, err := b.startGoFloor(paths["get-tag"]); err != nil {
+		b.res.problem("scenario 4: the Go floor: %v", err)
+	} else {
+		refs = append(refs, floor)
+		defer stop(floor.proc)
+	}
 	for round := range b.cfg.manifestRepeat {
 		for _, k := range manifestKinds {
-			for _, s := range append([]*system{b.nginx}, b.systems...) {
+			for _, s := range append(refs, b.systems...) {
 				b.manifestRun(round, k, s, s.url+paths[k.key])
 			}
 		}
 	}
+}
+
+// goFloorName names bench/cmd/gofloor in scenario 4's results.
+const goFloorName = "go net/http"
+
+// startGoFloor serves the manifests warmManifests wrote to nginx's root
+// from a bare net/http handler (bench/cmd/gofloor), once they are there.
+func (b *bench) startGoFloor(probePath string) (*system, error) {
+	port, err := proctest.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	p, err := b.ps.start("gofloor", offlineEnv(), filepath.Join(b.cfg.binDir, "gofloor"),
+		"--listen", addr, "--root", filepath.Join(b.cfg.work, "www"))
+	if err != nil {
+		return nil, err
+	}
+	s := &system{name: goFloorName, url: "http://" + addr, proc: p}
+	return s, waitReady(p, readyTimeout, func() error { return probe(s.url + probePath) })
 }
 
 // warmManifests puts the tag's manifest in every cache (by tag and by
