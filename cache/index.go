@@ -117,6 +117,13 @@ const maxUpdateAttempts = 36
 // wrote what fn read: Badger detects that conflict, which is what keeps the
 // in-memory byte count exact when a fill and the evictor meet on a digest.
 func (s *Store) update(fn func(*badger.Txn) error) error {
+	defer s.indexWrites.Add(1) // after the commit: see evictTo
+	return s.updateUncounted(fn)
+}
+
+// updateUncounted is update for the eviction pass's own writes, which the
+// pass need not notice.
+func (s *Store) updateUncounted(fn func(*badger.Txn) error) error {
 	var err error
 	for attempt := range maxUpdateAttempts {
 		if err = s.db.Update(fn); !errors.Is(err, badger.ErrConflict) {

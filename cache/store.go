@@ -57,6 +57,9 @@ type Store struct {
 	inflight map[id]int           // digests with a Pending not yet finished
 	evicting map[id]chan struct{} // digests being removed; closed when done
 	touched  map[id]int64         // reads not yet written to the index
+	// indexWrites counts index transactions other than the eviction
+	// pass's, each after it ended (index.go, evictTo).
+	indexWrites atomic.Int64
 	// condemned digests were found damaged and are being removed: no
 	// reader opens them (damage.go).
 	condemned map[id]struct{}
