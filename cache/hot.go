@@ -67,13 +67,6 @@ type hotSet struct {
 
 func newHotSet() *hotSet { return &hotSet{order: list.New(), byID: map[id]*list.Element{}} }
 
-func (h *hotSet) get(i id) ([]byte, Meta, bool) {
-	if he := h.entry(i); he != nil {
-		return he.body, he.meta, true
-	}
-	return nil, Meta{}, false
-}
-
 // entry is i's entry, marked used, or nil.
 func (h *hotSet) entry(i id) *hotEntry {
 	h.mu.RLock()

@@ -23,7 +23,7 @@ func TestSmallContentServedFromMemoryUntilDeleted(t *testing.T) {
 			t.Fatalf("read %d: %q %+v %v", i, got, meta, err)
 		}
 	}
-	if _, _, hot := s.hot.get(mustID(t, d)); !hot {
+	if s.hot.entry(mustID(t, d)) == nil {
 		t.Fatal("a read manifest was not kept in memory")
 	}
 	if err := s.Delete(d); err != nil {
@@ -47,7 +47,7 @@ func TestHotSetStaysWithinItsBudget(t *testing.T) {
 	}
 	var big id
 	h.put(big, make([]byte, hotMaxItem+1), Meta{})
-	if _, _, ok := h.get(big); ok {
+	if h.entry(big) != nil {
 		t.Error("an item over the per-item limit was kept")
 	}
 }
@@ -62,14 +62,14 @@ func TestHotSetKeepsWhatIsRead(t *testing.T) {
 	for n := range full {
 		h.put(key(n), item, Meta{})
 	}
-	if _, _, ok := h.get(key(0)); !ok {
+	if h.entry(key(0)) == nil {
 		t.Fatal("the oldest entry is gone before the set is full")
 	}
 	h.put(key(full), item, Meta{})
-	if _, _, ok := h.get(key(0)); !ok {
+	if h.entry(key(0)) == nil {
 		t.Error("the oldest entry, read since, was evicted before one never read")
 	}
-	if _, _, ok := h.get(key(1)); ok {
+	if h.entry(key(1)) != nil {
 		t.Error("the oldest entry never read survived while the set was full")
 	}
 	if h.size > hotMaxTotal {

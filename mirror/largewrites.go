@@ -17,9 +17,10 @@ import (
 const (
 	largeWriteSize = 1 << 20
 	// largeWriteBuffers bounds the memory those writes hold: beyond this
-	// many bodies in flight at once, the rest use smallWriteSize, which
-	// keeps hundreds of clients of one blob within a small RSS while each
-	// of a few clients gets the fast path.
+	// many bodies in flight at once, the rest go by sendfile (ReadFrom) or,
+	// for a copy with no connection to send to (a push to its temp file),
+	// through smallWriteSize, which keeps hundreds of clients of one blob
+	// within a small RSS while each of a few clients gets the fast path.
 	largeWriteBuffers = 16
 	smallWriteSize    = 64 << 10
 )
@@ -44,7 +45,7 @@ func newLargeWrites(w http.ResponseWriter) *largeWrites {
 	case largeSlots <- struct{}{}:
 		return &largeWrites{ResponseWriter: w, large: largeBufs.Get().(*[largeWriteSize]byte)}
 	default:
-		return &largeWrites{ResponseWriter: w, small: smallBufs.Get().(*[smallWriteSize]byte)}
+		return &largeWrites{ResponseWriter: w} // the small buffer only if a copy needs one
 	}
 }
 
@@ -64,6 +65,9 @@ func (l *largeWrites) ReadFrom(r io.Reader) (int64, error) {
 func (l *largeWrites) buffer() []byte {
 	if l.large != nil {
 		return l.large[:]
+	}
+	if l.small == nil {
+		l.small = smallBufs.Get().(*[smallWriteSize]byte)
 	}
 	return l.small[:]
 }
