@@ -94,6 +94,8 @@ var testAfterWalk func()
 // first, so the LRU walk sees every read up to now; a read that lands
 // during the run keeps its digest (claim skips it).
 func (s *Store) evictTo(target int64) (Evicted, error) {
+	s.unlinkTurn.Lock()
+	defer s.unlinkTurn.Unlock()
 	var got Evicted
 	if err := s.flush(); err != nil {
 		return got, err

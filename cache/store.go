@@ -86,6 +86,9 @@ type Store struct {
 	unlinkWake  chan struct{}
 	unlinkDone  chan struct{}
 	unlinkGate  chan struct{} // nil but in tests, which hold the unlinker
+	// unlinkTurn makes the unlinker's batches and an eviction pass take
+	// turns: both wait on the same file system journal (unlink.go).
+	unlinkTurn sync.Mutex
 
 	// manifestHashes counts small bodies hashed by read, for tests.
 	manifestHashes atomic.Int64
