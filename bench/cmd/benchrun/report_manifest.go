@@ -11,12 +11,11 @@ import (
 // requests/s and p99 as ratios to nginx serving the same bytes as a file
 // under the same wrk load (the machine's limit), paired by round.
 func wrkRows(r *results) []row {
-	var rows []row
-	ahead := true
-	for _, k := range manifestKinds {
-		rate, p99, hubAhead := manifestKindRows(r, k)
-		rows = append(rows, rate, p99, goFloorRow(r, k))
-		ahead = ahead && hubAhead
+	n := r.setup.manifestRepeat
+	rows, ahead := manifestTargetRows(r.manifest, n, "")
+	if len(r.pinned) > 0 {
+		pinned, pinnedAhead := manifestTargetRows(r.pinned, n, pinnedLabel)
+		rows, ahead = append(rows, pinned...), ahead && pinnedAhead
 	}
 	_, measured := r.manifest["get-tag"][regName]
 	rows = append(rows, manifestP50Row(r), manifestUpstreamRow(r),
@@ -25,14 +24,27 @@ func wrkRows(r *results) []row {
 	return rows
 }
 
-func manifestKindRows(r *results, k manifestKind) (rate, p99 row, hubAhead bool) {
-	runs := r.manifest[k.key]
+// pinnedLabel opens the figures of scenario 4's pinned pass (s4_pin.go).
+const pinnedLabel = "pinned, servers on core " + serverCPU + " and wrk on core " + clientCPU + ": "
+
+// manifestTargetRows are the rate, p99 and Go floor rows of every kind
+// in runs, and whether hubmirror was ahead of registry:2 on all of them.
+func manifestTargetRows(runs manifestRuns, rounds int, label string) (rows []row, ahead bool) {
+	ahead = true
+	for _, k := range manifestKinds {
+		rate, p99, hubAhead := manifestKindRows(runs[k.key], rounds, k, label)
+		rows = append(rows, rate, p99, goFloorRow(runs[k.key], k, label))
+		ahead = ahead && hubAhead
+	}
+	return rows, ahead
+}
+
+func manifestKindRows(runs map[string][]wrkResult, n int, k manifestKind, label string) (rate, p99 row, hubAhead bool) {
 	hub, reg, ng := runs[hubName], runs[regName], runs["nginx"]
 	hok, rok, nok := len(hub) > 0, len(reg) > 0, len(ng) > 0
-	n := r.setup.manifestRepeat
 	rateOf := func(w wrkResult) float64 { return w.reqPerSec }
 	p99Of := func(w wrkResult) float64 { return msf(w.p99) }
-	rate = row{id: "4", figure: fmt.Sprintf("warm manifest %s, 16 conns: requests/s (median of %d rounds, min–max)", k.figure, n),
+	rate = row{id: "4", figure: fmt.Sprintf("%swarm manifest %s, 16 conns: requests/s (median of %d rounds, min–max)", label, k.figure, n),
 		hub: wrkFig(hub, rateOf, "%.0f"), reg: wrkFig(reg, rateOf, "%.0f"), ref: "nginx file " + wrkFig(ng, rateOf, "%.0f"),
 		hubRatio: ratioOf(pairedRatio(hub, ng, rateOf), hok && nok), regRatio: ratioOf(pairedRatio(reg, ng, rateOf), rok && nok),
 		target: none, verdict: none}
@@ -40,7 +52,7 @@ func manifestKindRows(r *results, k manifestKind) (rate, p99 row, hubAhead bool)
 		rate.target = "≥ 0.75× nginx"
 		rate.verdict = verdict(hok && nok && allOK(hub), pairedRatio(hub, ng, rateOf) >= 0.75)
 	}
-	p99 = row{id: "4", figure: fmt.Sprintf("warm manifest %s: p99 latency, ms (median, min–max)", k.figure),
+	p99 = row{id: "4", figure: fmt.Sprintf("%swarm manifest %s: p99 latency, ms (median, min–max)", label, k.figure),
 		hub: wrkFig(hub, p99Of, "%.2f"), reg: wrkFig(reg, p99Of, "%.2f"), ref: "nginx file " + wrkFig(ng, p99Of, "%.2f"),
 		hubRatio: ratioOf(pairedRatio(hub, ng, p99Of), hok && nok), regRatio: ratioOf(pairedRatio(reg, ng, p99Of), rok && nok),
 		target: "≤ 1.5× nginx"}
@@ -52,8 +64,7 @@ func manifestKindRows(r *results, k manifestKind) (rate, p99 row, hubAhead bool)
 // goFloorRow sets hubmirror beside bench/cmd/gofloor, a bare net/http
 // handler serving the same bytes from memory in the same rounds: the
 // share of nginx's figure a Go server keeps on this machine at all.
-func goFloorRow(r *results, k manifestKind) row {
-	runs := r.manifest[k.key]
+func goFloorRow(runs map[string][]wrkResult, k manifestKind, label string) row {
 	hub, floor := runs[hubName], runs[goFloorName]
 	ok := len(hub) > 0 && len(floor) > 0
 	rateOf := func(w wrkResult) float64 { return w.reqPerSec }
@@ -67,7 +78,7 @@ func goFloorRow(r *results, k manifestKind) row {
 	if ok {
 		ratio = fmt.Sprintf("%s req/s, %s p99", ratioOf(pairedRatio(hub, floor, rateOf), true), ratioOf(pairedRatio(hub, floor, p99Of), true))
 	}
-	return row{id: "4", figure: fmt.Sprintf("warm manifest %s: the Go floor (bench/cmd/gofloor: net/http serving the same bytes from memory), same rounds; hubmirror ÷ floor", k.figure),
+	return row{id: "4", figure: fmt.Sprintf("%swarm manifest %s: the Go floor (bench/cmd/gofloor: net/http serving the same bytes from memory), same rounds; hubmirror ÷ floor", label, k.figure),
 		hub: none, reg: none, ref: ref, hubRatio: ratio, regRatio: none, target: none, verdict: none}
 }
 
@@ -147,6 +158,6 @@ func manifestNote(s setupNotes) string {
 	return fmt.Sprintf("4: one GET by tag and one by digest warm each cache; then %d rounds, each running `wrk -t2 -c16 -d%s --latency` with docker's Accept header "+
 		"for GET by tag and GET by digest, and the same load of HEAD by tag from benchrun's own raw HTTP/1.1 client (16 keep-alive connections; wrk 4.1 cannot send HEAD, wg/wrk#198), on nginx, the Go floor, hubmirror and registry:2 in turn. "+
 		"nginx serves the same manifest bytes as files at the same paths (/v2/<repo>/manifests/<tag> and …/<digest>): wrk and the server share the 2 cores, "+
-		"so this is the latency the machine itself allows. The Go floor (bench/cmd/gofloor) is net/http with a handler that writes the manifest from memory with a registry's three headers: what any Go server pays here before doing anything of its own. Ratios are the median of per-round ratios. Neither wrk nor the servers are pinned to cores (bench/README.md says why).",
-		s.manifestRepeat, (s.manifestWrk).Round(time.Second))
+		"so this is the latency the machine itself allows. The Go floor (bench/cmd/gofloor) is net/http with a handler that writes the manifest from memory with a registry's three headers: what any Go server pays here before doing anything of its own. Ratios are the median of per-round ratios. Then the same rounds again pinned: every server's threads on core %[3]s (nginx as one worker there, its best on one core), benchrun, wrk and the HEAD client on core %[4]s, so the client never waits for a core the server holds and the figures are the server's own; hubmirror and registry:2 keep running and are moved back to both cores after.",
+		s.manifestRepeat, (s.manifestWrk).Round(time.Second), serverCPU, clientCPU)
 }

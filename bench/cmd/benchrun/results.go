@@ -28,6 +28,7 @@ type results struct {
 	fan      map[string][]fanout  // scenario 3, per repetition
 	mem      map[string]memory    // scenario 5
 	manifest manifestRuns         // scenario 4
+	pinned   manifestRuns         // scenario 4 again, servers and client on separate cores
 	crowd    crowdResults         // scenario 11
 	many     manyResults          // scenario 12
 	docker   map[string]dockerResult
@@ -64,7 +65,7 @@ func newResults() *results {
 		started: time.Now(), loadStart: loadAverage(),
 		warmMBps: map[string]float64{}, warmRuns: map[string][]float64{}, warmCPU: map[string]float64{},
 		coldRuns: map[string][]float64{},
-		fan:      map[string][]fanout{}, mem: map[string]memory{}, manifest: manifestRuns{}, crowd: crowdResults{}, many: manyResults{},
+		fan:      map[string][]fanout{}, mem: map[string]memory{}, manifest: manifestRuns{}, pinned: manifestRuns{}, crowd: crowdResults{}, many: manyResults{},
 		docker: map[string]dockerResult{}, tags: map[string]tagResult{},
 		far: newFarResults(),
 	}

@@ -69,17 +69,27 @@ func (b *bench) manifests() {
 		b.res.problem("scenario 4: %v", err)
 		return
 	}
-	refs := []*system{b.nginx}
-	if floor, err := b.startGoFloor(paths["get-tag"]); err != nil {
+	floor, err := b.startGoFloor(paths["get-tag"])
+	if err != nil {
 		b.res.problem("scenario 4: the Go floor: %v", err)
 	} else {
-		refs = append(refs, floor)
 		defer stop(floor.proc)
 	}
+	servers := b.systems
+	if floor != nil {
+		servers = append([]*system{floor}, servers...)
+	}
+	b.manifestRounds(b.res.manifest, "", append([]*system{b.nginx}, servers...), paths)
+	b.manifestsPinned(servers, paths)
+}
+
+// manifestRounds runs every kind on every system in turn, round after
+// round, into runs; label tells the log lines of the pinned pass apart.
+func (b *bench) manifestRounds(runs manifestRuns, label string, systems []*system, paths map[string]string) {
 	for round := range b.cfg.manifestRepeat {
 		for _, k := range manifestKinds {
-			for _, s := range append(refs, b.systems...) {
-				b.manifestRun(round, k, s, s.url+paths[k.key])
+			for _, s := range systems {
+				b.manifestRun(runs, label, round, k, s, s.url+paths[k.key])
 			}
 		}
 	}
@@ -138,14 +148,14 @@ func (b *bench) warmManifests() (map[string]string, error) {
 	return map[string]string{"get-tag": tag, "head-tag": tag, "get-digest": base + digest}, nil
 }
 
-func (b *bench) manifestRun(round int, k manifestKind, s *system, url string) {
+func (b *bench) manifestRun(runs manifestRuns, label string, round int, k manifestKind, s *system, url string) {
 	if err := b.hub.reset(); err != nil {
 		b.res.problem("scenario 4: %v", err)
 		return
 	}
 	var r wrkResult
 	var err error
-	b.profiled(fmt.Sprintf("wrk-%s-%s-%d", k.key, s.name, round), func() {
+	b.profiled(fmt.Sprintf("wrk%s-%s-%s-%d", label, k.key, s.name, round), func() {
 		if k.head {
 			r, err = headLoad(b.ctx, url, dockerAccept, 16, b.cfg.manifestWrk)
 		} else {
@@ -159,8 +169,8 @@ func (b *bench) manifestRun(round int, k manifestKind, s *system, url string) {
 	if c, err := b.hub.counts(); err == nil {
 		r.upstreamHeads, r.upstreamGets = c.ManifestHeads, c.ManifestGets
 	}
-	b.res.manifest.add(k.key, s.name, r)
-	logf("scenario 4: %-13s %-10s %.0f req/s, p50 %s, p99 %s, non-2xx %d", k.figure, s.name, r.reqPerSec, r.p50, r.p99, r.non2xx)
+	runs.add(k.key, s.name, r)
+	logf("scenario 4%s: %-13s %-10s %.0f req/s, p50 %s, p99 %s, non-2xx %d", label, k.figure, s.name, r.reqPerSec, r.p50, r.p99, r.non2xx)
 }
 
 // runWrk runs wrk as every scenario-4 GET does.
