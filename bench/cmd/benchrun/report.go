@@ -57,7 +57,7 @@ func writeHeader(b *strings.Builder, r *results, si sysinfo) {
 	if s.hubmirrorFlags != "" {
 		fmt.Fprintf(b, "- **hubmirror ran with extra flags `%s`**, not with its defaults\n", s.hubmirrorFlags)
 	}
-	fmt.Fprintf(b, "- everything on 127.0.0.1; the systems and their clients share the machine's cores, but for scenario 4's second, pinned pass (servers on core " + serverCPU + ", clients on core " + clientCPU + ")\n\n")
+	fmt.Fprintf(b, "- everything on 127.0.0.1; the systems and their clients share the machine's cores, but for scenario 4's second, pinned pass (servers on core "+serverCPU+", clients on core "+clientCPU+")\n\n")
 }
 
 func writeTable(b *strings.Builder, rows []row) {
