@@ -16,10 +16,11 @@ import (
 // the middle of the second pass, the unlinker must leave the first pass's
 // files alone until the pass is over, and remove them all after.
 func TestUnlinkerWaitsForTheEvictionPass(t *testing.T) {
-	gate := make(chan struct{})
-	testUnlinkGate = gate
-	s := openStore(t, t.TempDir())
-	testUnlinkGate = nil
+	s, release, err := OpenHeld(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { release(); s.Close() })
 	const n, size = 10, 1000
 	for k := range n {
 		body := bytes.Repeat([]byte(fmt.Sprint(k)), size)
@@ -32,7 +33,7 @@ func TestUnlinkerWaitsForTheEvictionPass(t *testing.T) {
 	var once sync.Once
 	testAfterWalk = func() {
 		once.Do(func() {
-			close(gate)
+			release()
 			time.Sleep(100 * time.Millisecond) // time enough to unlink a few files
 			during = doomedNow(s)
 		})
