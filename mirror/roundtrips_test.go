@@ -65,7 +65,14 @@ func TestColdPullRoundTrips(t *testing.T) {
 	pullDirect(t, hub.Host()+"/library/many:latest")
 	direct := hub.Counts()
 	t.Logf("the same pull straight from the hub: %+v", direct)
-	if c.RoundTrips > direct.RoundTrips {
+	// Whether one of four concurrent fetches waits for a connection about
+	// to be freed or dials a new one (and that one is used later) is a
+	// race inside net/http's Transport, on both sides: under load the
+	// mirror lost it once in 2 of 3 runs (95 round trips against 94),
+	// within the connection bounds above. One handshake more is that race;
+	// a HEAD per blob, a token per blob or a connection per request would
+	// each be 41 more.
+	if c.RoundTrips > direct.RoundTrips+1 {
 		t.Errorf("through the mirror the pull cost %d round trips, straight from the hub %d", c.RoundTrips, direct.RoundTrips)
 	}
 }
