@@ -33,19 +33,36 @@ func (s *Store) Open(d v1.Hash) (Blob, error) {
 	if err != nil {
 		return nil, err
 	}
+	if testBetweenOpenAndTouch != nil {
+		testBetweenOpenAndTouch()
+	}
 	if !s.touch(i) {
 		f.Close()
 		return nil, ErrNotFound // evicted, its file not yet unlinked
 	}
 	// One fstat on the warm path: only files older than this process
 	// cost an index read and a check.
-	if fi, err := f.Stat(); err == nil && fi.ModTime().UnixNano() < s.openedAt && !s.verified.has(i) {
-		if m, err := s.meta(i); err == nil {
-			return s.verifyOnRead(f, fi.Size(), i, m)
-		}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
 	}
-	return f, nil
+	if fi.ModTime().UnixNano() >= s.openedAt || s.verified.has(i) {
+		return f, nil
+	}
+	m, err := s.meta(i)
+	if err != nil {
+		// No record: the file was removed after it was opened (found
+		// damaged, evicted or deleted). Unverified, it is not content.
+		f.Close()
+		return nil, err
+	}
+	return s.verifyOnRead(f, fi.Size(), i, m)
 }
+
+// testBetweenOpenAndTouch, set only by tests, runs between Open's open(2)
+// and its check that the digest is not being removed.
+var testBetweenOpenAndTouch func()
 
 // ReadAll returns small content (a manifest) with what the index knows of
 // it, and counts as an access. The body may be shared: callers must not
