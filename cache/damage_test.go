@@ -114,6 +114,30 @@ func TestDamagedBlobIsAMissAtOnceAndItsRefillStays(t *testing.T) {
 	}
 }
 
+// A request that opened a damaged file just before its removal finished,
+// and checked the digest just after, got that file back unverified (its
+// record gone, so there was nothing to verify it against): damaged bytes
+// served as the blob. TestDamagedBlobIsAMissAtOnceAndItsRefillStays hit
+// it once in about a thousand rounds under load; here another request
+// finds the damage, and the removal finishes, at exactly that point.
+func TestOpenDuringTheDamagedFilesRemovalIsAMiss(t *testing.T) {
+	b := cachetest.NewBlob("race", 1<<20)
+	s := storedThenReopened(t, b, flipByte(t, 4096))
+	defer cache.BetweenOpenAndTouch(func() {
+		cache.FoundDamaged(s, b.Digest)
+		awaitGone(t, s, b)
+		for n := 0; cache.RemovalsUnderWay(s) > 0 && n < 1000; n++ { // a second at most
+			time.Sleep(time.Millisecond)
+		}
+	})()
+	if g, err := s.Open(b.Digest); !errors.Is(err, cache.ErrNotFound) {
+		if g != nil {
+			g.Close()
+		}
+		t.Fatalf("Open whose file was removed under it: %v, want ErrNotFound", err)
+	}
+}
+
 // A truncated file is caught by its size before a byte is read.
 func TestTruncatedBlobIsAMiss(t *testing.T) {
 	b := cachetest.NewBlob("trunc", 1<<20)

@@ -1,6 +1,10 @@
 package cache
 
-import "sync"
+import (
+	"sync"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
 
 var holdMu sync.Mutex
 
@@ -26,4 +30,27 @@ func DoomedFiles(s *Store) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.doomed)
+}
+
+// BetweenOpenAndTouch runs f once, in the next Open, between its open(2)
+// and its check that the digest is not being removed.
+func BetweenOpenAndTouch(f func()) (restore func()) {
+	testBetweenOpenAndTouch = func() {
+		testBetweenOpenAndTouch = nil
+		f()
+	}
+	return func() { testBetweenOpenAndTouch = nil }
+}
+
+// FoundDamaged is what a read that found d's file damaged does.
+func FoundDamaged(s *Store, d v1.Hash) {
+	i, _ := idOf(d)
+	s.damaged(i, ErrCorrupt)
+}
+
+// RemovalsUnderWay is how many damaged digests are still being removed.
+func RemovalsUnderWay(s *Store) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.condemned)
 }
